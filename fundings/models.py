@@ -1,0 +1,162 @@
+"""Fundings (gift goals) and the contributions credited to them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from funsun.images import random_upload_path
+
+GOAL_MIN = 1_000
+GOAL_MAX = 10_000_000
+CONTRIBUTION_MIN = 1_000
+CONTRIBUTION_MAX = 1_000_000
+
+
+class FundingState(models.TextChoices):
+    """What is stored. `expired` is not stored: it is derived from `expire_on` (see status)."""
+
+    OPEN = "open", "open"
+    ACHIEVED = "achieved", "achieved"
+    CANCELED = "canceled", "canceled"
+    PAID_OUT = "paid_out", "paid out"
+
+
+class FundingStatus(models.TextChoices):
+    OPEN = "open", "open"
+    ACHIEVED = "achieved", "achieved"
+    EXPIRED = "expired", "expired"
+    CANCELED = "canceled", "canceled"
+    PAID_OUT = "paid_out", "paid out"
+
+
+class Funding(models.Model):
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="fundings"
+    )
+    title = models.CharField(max_length=50)
+    content = models.TextField(max_length=2000, blank=True, default="")
+    goal_amount = models.PositiveIntegerField()
+    # Changed only by the money services (credit / refund), always with a guarded update.
+    current_amount = models.PositiveIntegerField(default=0)
+    image = models.ImageField(upload_to=random_upload_path("funding"), null=True, blank=True)
+    expire_on = models.DateTimeField()
+    public = models.BooleanField(default=True)
+    review = models.TextField(max_length=2000, null=True, blank=True)
+    review_image = models.ImageField(upload_to=random_upload_path("review"), null=True, blank=True)
+    state = models.CharField(max_length=10, choices=FundingState, default=FundingState.OPEN)
+    # Hidden by an operator (moderation): invisible to everyone but staff.
+    is_hidden = models.BooleanField(default=False)
+    created_on = models.DateTimeField(default=timezone.now)
+    updated_on = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(current_amount__gte=0), name="funding_current_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(current_amount__lte=F("goal_amount")),
+                name="funding_current_within_goal",
+            ),
+            models.CheckConstraint(
+                condition=Q(goal_amount__gte=GOAL_MIN) & Q(goal_amount__lte=GOAL_MAX),
+                name="funding_goal_range",
+            ),
+        ]
+        indexes = [
+            # Public feed: newest public, visible fundings.
+            models.Index(
+                F("created_on").desc(),
+                F("id").desc(),
+                name="funding_public_feed_idx",
+                condition=Q(public=True, is_hidden=False),
+            ),
+            # Following and user feeds: a set of authors, newest first.
+            models.Index(
+                "author",
+                F("created_on").desc(),
+                F("id").desc(),
+                name="funding_author_feed_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def status(self) -> str:
+        if self.state == FundingState.OPEN and self.expire_on <= timezone.now():
+            return FundingStatus.EXPIRED
+        return self.state
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == FundingStatus.OPEN
+
+
+class Contribution(models.Model):
+    """Money given to a funding (the API's "remit"), always backed by one approved payment."""
+
+    funding = models.ForeignKey(Funding, on_delete=models.PROTECT, related_name="contributions")
+    contributor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contributions"
+    )
+    amount = models.PositiveIntegerField()
+    message = models.CharField(max_length=255)
+    # One payment credits at most one contribution: the database says so.
+    payment = models.OneToOneField(
+        "payments.Payment", on_delete=models.PROTECT, related_name="contribution"
+    )
+    created_on = models.DateTimeField(default=timezone.now)
+    refunded_on = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=CONTRIBUTION_MIN) & Q(amount__lte=CONTRIBUTION_MAX),
+                name="contribution_amount_range",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                "funding", F("created_on").desc(), F("id").desc(), name="contribution_funding_idx"
+            ),
+            models.Index(
+                "contributor",
+                F("created_on").desc(),
+                name="contribution_contributor_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.amount} to funding {self.funding_id}"
+
+    @property
+    def is_refunded(self) -> bool:
+        return self.refunded_on is not None
+
+
+class Payout(models.Model):
+    """Handing a finished funding's money to its author; an operator records the transfer."""
+
+    funding = models.OneToOneField(Funding, on_delete=models.PROTECT, related_name="payout")
+    amount = models.PositiveIntegerField()
+    # A snapshot: the author may change their bank account later.
+    bank_account = models.CharField(max_length=100)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
+    )
+    requested_on = models.DateTimeField(default=timezone.now)
+    transferred_on = models.DateTimeField(null=True, blank=True)
+    transferred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recorded_payouts",
+    )
+    reference = models.CharField(max_length=200, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"payout of funding {self.funding_id}: {self.amount}"

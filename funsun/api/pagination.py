@@ -1,0 +1,31 @@
+"""Paging as the app expects: 8 a page, a bad `page` means 1, past the end is 204."""
+
+from collections.abc import Sequence
+
+from django.db.models import QuerySet
+from rest_framework import status
+from rest_framework.response import Response
+
+PAGE_SIZE = 8
+
+
+def page_number(request) -> int:
+    try:
+        page = int(request.query_params.get("page", "1"))
+    except (TypeError, ValueError):
+        return 1
+    return page if page >= 1 else 1
+
+
+def page_of(items: QuerySet | Sequence, page: int, size: int = PAGE_SIZE) -> list:
+    """The items of one page, by slicing (no COUNT query)."""
+    start = (page - 1) * size
+    return list(items[start : start + size])
+
+
+def paged_response(request, items: QuerySet | Sequence, serialize, size: int = PAGE_SIZE):
+    """Answer one page of `items` rendered by `serialize(list) -> data`, or 204 when empty."""
+    rows = page_of(items, page_number(request), size)
+    if not rows:
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    return Response(serialize(rows))

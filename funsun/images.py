@@ -1,0 +1,111 @@
+"""Image uploads: validated with Pillow, cleaned of metadata, stored under random names."""
+
+import io
+import logging
+import secrets
+import warnings
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils.deconstruct import deconstructible
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from funsun.api.errors import InvalidInput, PayloadTooLarge
+
+logger = logging.getLogger(__name__)
+
+# Pillow format name -> file extension we store under.
+ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+
+
+@deconstructible
+class random_upload_path:
+    """`upload_to` that ignores the client's file name: `<folder>/<random>.<ext>`."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def __call__(self, instance, filename: str) -> str:
+        ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+        return f"{self.folder}/{secrets.token_urlsafe(16)}.{ext}"
+
+    def __eq__(self, other):
+        return isinstance(other, random_upload_path) and other.folder == self.folder
+
+
+def clean_image(upload) -> ContentFile:
+    """Check an uploaded file is a real, bounded image and return a metadata-free copy.
+
+    Raises PayloadTooLarge (413) past the byte limit and InvalidInput (400) for anything
+    that is not a JPEG, PNG, WebP or GIF that Pillow can fully decode within the pixel limit.
+    """
+    size = getattr(upload, "size", None)
+    if size is None:
+        raise InvalidInput("image: not a file.")
+    if size > settings.MAX_IMAGE_BYTES:
+        raise PayloadTooLarge(f"image: larger than {settings.MAX_IMAGE_BYTES // (1024 * 1024)} MB.")
+    if size == 0:
+        raise InvalidInput("image: the file is empty.")
+    upload.seek(0)
+    data = upload.read()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            fmt = probe.format
+            if fmt not in ALLOWED_FORMATS:
+                raise InvalidInput("image: only JPEG, PNG, WebP or GIF images are accepted.")
+            width, height = probe.size
+            if width * height > settings.MAX_IMAGE_PIXELS:
+                raise InvalidInput(
+                    f"image: more than {settings.MAX_IMAGE_PIXELS // 1_000_000} megapixels."
+                )
+            probe.verify()
+            # verify() does not decode pixel data; load() catches truncated files.
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except InvalidInput:
+        raise
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+    ) as exc:
+        raise InvalidInput("image: not a valid image file.") from exc
+
+    ext = ALLOWED_FORMATS[fmt]
+    if fmt == "GIF":
+        # GIF carries no EXIF; keep animation frames as they are.
+        return ContentFile(data, name=f"upload.{ext}")
+    out = io.BytesIO()
+    image = ImageOps.exif_transpose(image)
+    save_kwargs = {}
+    if fmt == "JPEG":
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        save_kwargs = {"quality": 90, "optimize": True}
+    image.save(out, format=fmt, **save_kwargs)  # re-encoding drops EXIF and other metadata
+    return ContentFile(out.getvalue(), name=f"upload.{ext}")
+
+
+def image_url(field) -> str | None:
+    """A stored image as the app wants it: a path relative to the site root, or None."""
+    if not field:
+        return None
+    url = field.url if hasattr(field, "url") else default_storage.url(str(field))
+    return url
+
+
+def delete_stored(name: str | None) -> None:
+    """Remove a stored file; a file already gone is not an error."""
+    if not name:
+        return
+    try:
+        default_storage.delete(name)
+    except OSError:
+        logger.warning("could not delete stored file %s", name)

@@ -1,0 +1,24 @@
+"""Settings for the test suite: the real settings, with a fixed key and a fast hasher."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("DEBUG", "false")
+
+from funsun.settings import *  # noqa: F403
+from funsun.settings import BASE_DIR, DATABASES
+
+# Hashing with PBKDF2's full work factor would dominate the suite's run time; MD5 is
+# used for accounts the tests create, and PBKDF2 still verifies any other hash.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = BASE_DIR / ".test-media"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that threads and WAL behave as in production.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from funsun import views
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("", include("fundings.urls")),
+    path("", include("payments.urls")),
+    path("", include("reports.urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("swagger.json", SpectacularAPIView.as_view(), {"format": "json"}, name="schema-json"),
+    path("swagger.yaml", SpectacularAPIView.as_view(), {"format": "yaml"}, name="schema-yaml"),
+    path("swagger/", SpectacularSwaggerView.as_view(url_name="schema-json"), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema-json"), name="redoc"),
+]
+
+if settings.SERVE_MEDIA:
+    media_prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns.append(
+        re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )
+
+handler400 = "funsun.views.bad_request"
+handler403 = "funsun.views.permission_denied"
+handler404 = "funsun.views.not_found"
+handler500 = "funsun.views.server_error"

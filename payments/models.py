@@ -1,0 +1,78 @@
+"""Payments: one row per attempt to collect money, and an append-only log of transitions."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class PaymentState(models.TextChoices):
+    READY = "ready", "ready"  # provider issued a tid; the buyer has not paid yet
+    APPROVED = "approved", "approved"  # provider captured the money; not credited yet
+    CREDITED = "credited", "credited"  # a contribution holds this money
+    FAILED = "failed", "failed"  # provider refused, or the buyer canceled
+    EXPIRED = "expired", "expired"  # the tid's validity passed without approval
+    REFUNDED = "refunded", "refunded"  # canceled at the provider after capture
+
+
+class Payment(models.Model):
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.PositiveIntegerField()
+    # Optionally bound at ready time; a string reference keeps payments below fundings.
+    funding = models.ForeignKey(
+        "fundings.Funding",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
+    message = models.CharField(max_length=255, blank=True, default="")
+    provider = models.CharField(max_length=20)
+    partner_order_id = models.CharField(max_length=100, unique=True)
+    tid = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    pg_token = models.CharField(max_length=255, blank=True, default="")
+    state = models.CharField(max_length=10, choices=PaymentState, default=PaymentState.READY)
+    # An approve whose outcome is unknown (time-out, 5xx, -702...): reconciliation asks /order.
+    needs_check = models.BooleanField(default=False)
+    refunded_amount = models.PositiveIntegerField(default=0)
+    created_on = models.DateTimeField(default=timezone.now)
+    updated_on = models.DateTimeField(auto_now=True)
+    approved_on = models.DateTimeField(null=True, blank=True)
+    refunded_on = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=models.F("amount")),
+                name="payment_refund_within_amount",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["payer", "state", "amount"], name="payment_payer_state_idx"),
+            models.Index(fields=["state", "updated_on"], name="payment_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"payment #{self.pk} {self.amount} {self.state}"
+
+
+class PaymentEvent(models.Model):
+    """Append-only: one row per transition or provider call, with the provider's raw answer."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=10, blank=True, default="")
+    to_state = models.CharField(max_length=10, blank=True, default="")
+    provider_response = models.JSONField(null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True, default="")
+    created_on = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_on", "id"]
+        indexes = [models.Index(fields=["payment", "created_on"], name="paymentevent_payment_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_state}->{self.to_state}"

@@ -1,0 +1,59 @@
+"""factory_boy factories shared by every app's tests."""
+
+import io
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+from PIL import Image
+
+from accounts.models import Account, Follow
+from fundings.models import Funding
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple"
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+        skip_postgeneration_save = True
+
+    id = factory.Sequence(lambda n: str(3_000_000_000 + n))
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save()
+
+
+class FollowFactory(factory.django.DjangoModelFactory):
+    """Raw follow rows (no counter upkeep); tests of the follow API go through HTTP."""
+
+    class Meta:
+        model = Follow
+
+    follower = factory.SubFactory(AccountFactory)
+    followee = factory.SubFactory(AccountFactory)
+
+
+class FundingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Funding
+
+    author = factory.SubFactory(AccountFactory)
+    title = factory.Sequence(lambda n: f"Gift {n}")
+    content = "A gift I really want."
+    goal_amount = 100_000
+    public = True
+    expire_on = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (8, 8), **save) -> bytes:
+    """A real, decodable image of the given format."""
+    out = io.BytesIO()
+    mode = "RGB" if fmt in ("JPEG", "WEBP") else "RGBA" if fmt == "PNG" else "P"
+    Image.new(mode, size).save(out, format=fmt, **save)
+    return out.getvalue()
