@@ -1,6 +1,7 @@
 """Settings for the test suite: the real settings, with a fixed key and a fast hasher."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DEBUG", "false")
@@ -21,4 +22,7 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / ".test-media"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that threads and WAL behave as in production.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # One file per test process, so that parallel runs never share a database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"funsun-test-{os.getpid()}.sqlite3")
+    }

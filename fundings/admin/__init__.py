@@ -1,0 +1,1 @@
+"""Admin for fundings, contributions and payouts; one module per part."""

@@ -1,0 +1,1 @@
+"""Split by part of the domain: fundings (feeds, edits), remit (contributions), payouts."""
