@@ -1,7 +1,7 @@
 """Money into and out of fundings: crediting payments, refunds, cancellation."""
 
-from funsun.api.errors import Conflict
 from fundings.models import Funding
+from funsun.api.errors import Conflict
 
 
 def cancel_funding(*, funding: Funding) -> Funding:
