@@ -186,6 +186,11 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_INPUT_FORMATS": ["iso-8601"],
     "COERCE_DECIMAL_TO_STRING": False,
+    # Rates of funsun/api/throttles.py, by scope (per account) and scope + "_ip" (per IP).
+    "DEFAULT_THROTTLE_RATES": {
+        "report": "20/hour",
+        "report_ip": "60/hour",
+    },
 }
 
 SIMPLE_JWT = {

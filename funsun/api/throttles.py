@@ -1,0 +1,105 @@
+"""Rate limits: per account and per client IP, each named by a scope.
+
+A view opts in with `throttle_scope = "report"` and
+`throttle_classes = [AccountRateThrottle, IPRateThrottle]`. The account throttle reads its
+rate from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope], the IP throttle from
+[f"{scope}_ip"]; a scope with no rate configured is not limited.
+
+The counters live in Django's cache, so with REDIS_URL set every app server shares them.
+DRF's stock SimpleRateThrottle reads a list of timestamps, appends and writes it back: two
+processes doing that at once both pass. Here each request takes one of N "slots" with
+`cache.add` (an atomic set-if-absent in Redis and in the local cache); a slot expires one
+period after it was taken. So at most N requests pass in any window of one period, even
+when many processes race, and a refused request learns exactly when the oldest slot frees.
+"""
+
+import math
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class _ScopedSlotThrottle(SimpleRateThrottle):
+    """Base: the scope comes from the view; the rate from settings at request time."""
+
+    # Appended to the view's throttle_scope to find this throttle's rate ("" or "_ip").
+    scope_suffix = ""
+
+    def __init__(self):
+        # The rate depends on the view (its scope), known only in allow_request.
+        self.rate = None
+        self.num_requests = self.duration = None
+        self.wait_seconds: float | None = None
+
+    def get_rate(self) -> str | None:
+        # Read settings on each request (not at import) so overrides take effect.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident_key(self, request, view) -> str | None:
+        raise NotImplementedError
+
+    def get_cache_key(self, request, view) -> str | None:
+        ident = self.get_ident_key(request, view)
+        if ident is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view) -> bool:
+        view_scope = getattr(view, "throttle_scope", None)
+        if not view_scope:
+            return True
+        self.scope = f"{view_scope}{self.scope_suffix}"
+        self.rate = self.get_rate()
+        if self.rate is None:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+
+        self.now = self.timer()
+        slots = [f"{self.key}:{n}" for n in range(self.num_requests)]
+        taken = self.cache.get_many(slots)
+        for slot in slots:
+            if slot in taken:
+                continue
+            # Another process may take this slot between get_many and add: then try the next.
+            if self.cache.add(slot, self.now, timeout=self.duration):
+                return True
+            taken[slot] = self.now
+        taken = self.cache.get_many(slots) or taken
+        stamps = [value for value in taken.values() if isinstance(value, int | float)]
+        oldest = min(stamps, default=self.now)
+        self.wait_seconds = max(0.0, oldest + self.duration - self.now)
+        return False
+
+    def wait(self) -> float | None:
+        if self.wait_seconds is None:
+            return None
+        # Whole seconds, never 0: a client that retries at once would only be refused again.
+        return max(1, math.ceil(self.wait_seconds))
+
+
+class AccountRateThrottle(_ScopedSlotThrottle):
+    """Limits a signed-in account, whichever IP it comes from. Anonymous requests pass."""
+
+    scope_suffix = ""
+
+    def get_ident_key(self, request, view) -> str | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return f"account:{user.pk}"
+
+
+class IPRateThrottle(_ScopedSlotThrottle):
+    """Limits a client address (signed in or not), so many fresh accounts on one IP add up.
+
+    The address is DRF's get_ident: REMOTE_ADDR, or X-Forwarded-For as configured by
+    REST_FRAMEWORK["NUM_PROXIES"] (set it to the number of proxies in front of the app).
+    """
+
+    scope_suffix = "_ip"
+
+    def get_ident_key(self, request, view) -> str | None:
+        return f"ip:{self.get_ident(request)}"
