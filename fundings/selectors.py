@@ -1,9 +1,13 @@
 """Reads with rules. The one home of "which fundings may this viewer see"."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from accounts.models import Account, Follow
-from fundings.models import Funding
+from fundings.models import Funding, FundingState
+from funsun.api.errors import NotFound
+
+# Feeds are newest first; `id` breaks ties between rows created in the same instant.
+FEED_ORDER = ("-created_on", "-id")
 
 
 def friend_ids(viewer: Account) -> QuerySet:
@@ -27,3 +31,58 @@ def visible_fundings(viewer: Account | None) -> QuerySet[Funding]:
     if not authenticated:
         return fundings.filter(public=True)
     return fundings.filter(Q(public=True) | Q(author=viewer) | Q(author__in=friend_ids(viewer)))
+
+
+def funding_for_viewer(*, viewer: Account | None, funding_id: int) -> Funding:
+    """One funding with its author, or NotFound when it does not exist or is not visible.
+
+    Canceled fundings stay readable here (the app may still hold a link to one).
+    """
+    try:
+        return visible_fundings(viewer).select_related("author").get(pk=funding_id)
+    except Funding.DoesNotExist as exc:
+        raise NotFound("Funding not found.") from exc
+
+
+def _feed(fundings: QuerySet[Funding]) -> QuerySet[Funding]:
+    """What every feed shares: no canceled fundings, the author in the same query."""
+    return fundings.exclude(state=FundingState.CANCELED).select_related("author")
+
+
+def public_feed(*, viewer: Account | None) -> QuerySet[Funding]:
+    """Public fundings only (also for signed-in viewers), newest first."""
+    return _feed(visible_fundings(viewer).filter(public=True)).order_by(*FEED_ORDER)
+
+
+def following_feed(*, viewer: Account) -> QuerySet[Funding]:
+    """Fundings by accounts the viewer follows: public ones, friends-only ones of friends."""
+    followees = Follow.objects.filter(follower=viewer).values("followee_id")
+    return _feed(visible_fundings(viewer).filter(author__in=followees)).order_by(*FEED_ORDER)
+
+
+def feed_account(*, viewer: Account, account_id: str) -> Account:
+    """The account whose fundings `/funding/user` lists; deactivated ones only for staff."""
+    accounts = Account.objects.all()
+    if not viewer.is_staff:
+        accounts = accounts.filter(is_active=True)
+    try:
+        return accounts.only("id").get(pk=account_id)
+    except Account.DoesNotExist as exc:
+        raise NotFound("Account not found.") from exc
+
+
+def user_feed(*, viewer: Account, author: Account) -> QuerySet[Funding]:
+    """One account's fundings: all of them for itself and its friends, else public ones."""
+    return _feed(visible_fundings(viewer).filter(author=author)).order_by(*FEED_ORDER)
+
+
+def joined_feed(*, viewer: Account) -> QuerySet[Funding]:
+    """Fundings the viewer holds a non-refunded contribution in, each once, latest first."""
+    return (
+        _feed(visible_fundings(viewer))
+        # One filter() call: both conditions apply to the same contribution row, and the
+        # Max below aggregates over exactly those rows.
+        .filter(contributions__contributor=viewer, contributions__refunded_on__isnull=True)
+        .annotate(last_contributed_on=Max("contributions__created_on"))
+        .order_by("-last_contributed_on", "-id")
+    )
