@@ -1,19 +1,46 @@
-"""gunicorn settings for FunSun: sync workers with threads, sized from the CPU count."""
+"""gunicorn settings for FunSun: threaded sync workers, sized from the CPU count.
+
+Used by `make run`, the systemd unit (deploy/systemd/funsun.service) and the container
+(Dockerfile). Every value can be overridden from the environment; `--bind` on the command
+line wins over GUNICORN_BIND.
+"""
 
 import multiprocessing
 import os
 
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Requests mostly wait on the database and on Kakao: a few threads per worker keep a worker
+# busy while one request waits, and several processes use every CPU.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 2))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
 worker_class = "gthread"
-# Kakao Pay may take 11 s on approve; leave room for it.
+
+# Kakao Pay gives up on its own processing after 11 s and the app waits up to 15 s for it
+# (KAKAOPAY_TIMEOUT_SECONDS): a worker busy with an approve call must not be killed first.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
-graceful_timeout = 20
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 keepalive = 5
+
+# Recycle workers now and then so that a slow leak never grows without bound.
 max_requests = 5000
 max_requests_jitter = 500
+
+# The heartbeat file on a memory file system: a slow disk must not look like a hung worker.
+# (gunicorn creates it with mkstemp and unlinks it at once: a shared folder is safe.)
+_SHM = "/dev/shm"  # noqa: S108
+worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
+
+# Nothing drives gunicorn through its control socket, and two instances on one host (or
+# one user) would fight over the default path.
+control_socket_disable = True
+
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
-# Path without the query string (pg_token travels there) and no headers (tokens travel there).
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# The path without its query string (pg_token travels there) and no request headers except
+# the client address the proxy added (tokens travel in Authorization and in bodies).
+access_log_format = '%({x-forwarded-for}i)s %(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+# Only the local proxy may tell gunicorn the request came over https.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -110,7 +110,12 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # The database number travels in the URL (redis://host:6379/2).
             "LOCATION": REDIS_URL,
+            # Several deployments (or test runs) may share one Redis: keys never collide.
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="funsun"),
+            # A stalled Redis must fail a request quickly, not hold a worker.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -132,22 +137,39 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static files and media ---------------------------------------------------------------
+# `collectstatic` gathers the admin's and the API docs' assets (drf-spectacular-sidecar: no
+# CDN, so /swagger/ and /redoc/ render offline) into STATIC_ROOT. WhiteNoise serves them from
+# the app server with hashed names and far-future caching; nginx may serve the same folder.
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
+# Object storage (S3 or any S3-compatible server) for uploaded images, when a bucket is named.
+# The app prefixes its base URL to every image path, so responses keep site-relative
+# "/media/<key>" paths in this mode too (funsun.storage.MediaPathS3Storage) and the proxy
+# serves /media/ from the bucket (deploy/nginx/media-s3.conf). Absolute bucket or CDN URLs
+# would reach the app as "<base URL>https://..." and break every image.
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
-    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
-    AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default=None)
-    AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default=None)
-    AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default=None)
-    AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default=None)
-    AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=False)
-    AWS_DEFAULT_ACL = None
+    # An empty variable (compose passes unset ones as "") means "not set": AWS's defaults.
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+    # "path" (<endpoint>/<bucket>/<key>) suits MinIO and most S3-compatible servers;
+    # "virtual" (<bucket>.<endpoint>/<key>) is AWS's preferred style. None: boto3 decides.
+    AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
+    # Without keys boto3 uses its own chain (instance role, ~/.aws); never commit keys.
+    AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+    AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+    # Objects sit under this key prefix in the bucket ("" = the bucket's root).
+    AWS_LOCATION = env.str("AWS_LOCATION", default="")
+    AWS_QUERYSTRING_AUTH = False
+    AWS_DEFAULT_ACL = None  # the bucket policy decides who may read, not per-object ACLs
     AWS_S3_FILE_OVERWRITE = False
-    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
+    # Names are random and never reused, so a stored object never changes.
+    AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "public, max-age=31536000, immutable"}
+    _default_storage = {"BACKEND": "funsun.storage.MediaPathS3Storage"}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
@@ -160,7 +182,8 @@ STORAGES = {
         )
     },
 }
-# The app server serves /media/ itself only while files live on the local disk.
+# The app server serves /media/ itself only while files live on the local disk (nginx
+# serves it in production: the route is a fallback for `make run` and a proxy-less host).
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=not AWS_STORAGE_BUCKET_NAME)
 
 # Uploads: images up to 10 MB, whole request bodies up to 12 MB (PRODUCT.md "Limits").
@@ -243,8 +266,14 @@ if PAYMENT_PROVIDER == "kakaopay" and not KAKAOPAY_SECRET_KEY:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Proxy headers. gunicorn listens on loopback only, so X-Forwarded-Proto can come from
+# the proxy alone (deploy/nginx sets it, overwriting the client's): behind TLS, Django sees
+# https. The client's address for rate limits is the last X-Forwarded-For entry added by
+# our own proxies: NUM_PROXIES counts them (1 behind nginx); 0 means no proxy, so the
+# header is ignored and a client cannot pick its own address to escape a limit.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
