@@ -1,3 +1,3 @@
 """Admin for fundings, contributions and payouts; one module per part."""
 
-from fundings.admin import fundings  # noqa: F401
+from fundings.admin import fundings, payouts  # noqa: F401
