@@ -194,7 +194,7 @@ def test_non_author_who_cannot_see_it_gets_404(author):
     response = client_for(AccountFactory()).put("/funding/", {"id": funding.id, "title": "Mine!"})
     assert response.status_code == 404
     funding.refresh_from_db()
-    assert funding.title == "Gift" or funding.title.startswith("Gift")
+    assert funding.title != "Mine!"
 
 
 def test_friend_of_the_author_editing_a_friends_only_funding_gets_403(author):
