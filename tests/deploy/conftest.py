@@ -377,6 +377,7 @@ def start_nginx(
     static_root: Path,
     media_root: Path,
     media_block: str | None = None,
+    ready_path: str = "/healthz",
 ) -> Service:
     """nginx from deploy/nginx/funsun.conf in front of `app`; base_url is its https side."""
     binary = nginx_binary()
@@ -417,7 +418,7 @@ def start_nginx(
         error_log=folder / "nginx.error.log",
     )
     start(service)
-    service.wait_ready(f"{service.base_url}/healthz", verify=str(cert))
+    service.wait_ready(f"{service.base_url}{ready_path}", verify=str(cert))
     return service
 
 

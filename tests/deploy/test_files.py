@@ -1,0 +1,268 @@
+"""The files in deploy/ agree with the code and with each other.
+
+Docker and systemd cannot run here, so their files are checked by reading them: every path
+they name exists, every variable they set is one the settings read, every timeout is in the
+right order (Kakao Pay 11 s < our Kakao Pay wait < gunicorn < nginx).
+"""
+
+import multiprocessing
+import os
+import re
+import runpy
+import shlex
+import shutil
+import subprocess
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import get_commands
+
+from tests.deploy.conftest import DEPLOY, REPO
+
+pytestmark = pytest.mark.deploy
+
+KAKAO_OWN_TIMEOUT = 11
+
+
+def settings_env_names() -> set[str]:
+    text = (REPO / "funsun" / "settings.py").read_text()
+    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', text))
+
+
+def gunicorn_conf(**env) -> dict:
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("GUNICORN_")}
+    os.environ.update(env)
+    try:
+        return runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    finally:
+        for key in env:
+            os.environ.pop(key, None)
+        os.environ.update(saved)
+
+
+def nginx_directive(name: str, text: str | None = None) -> list[str]:
+    text = text if text is not None else (DEPLOY / "nginx" / "funsun.conf").read_text()
+    return re.findall(rf"^\s*{name}\s+([^;]+);", text, flags=re.MULTILINE)
+
+
+def seconds(value: str) -> int:
+    match = re.fullmatch(r"(\d+)(s|m)?", value.strip())
+    assert match, value
+    return int(match.group(1)) * (60 if match.group(2) == "m" else 1)
+
+
+# --- gunicorn ------------------------------------------------------------------------------
+
+
+def test_gunicorn_sizes_itself_from_the_cpu_count():
+    conf = gunicorn_conf()
+    assert conf["workers"] == multiprocessing.cpu_count() * 2 + 1
+    assert conf["threads"] >= 2
+    assert conf["worker_class"] == "gthread"
+    overridden = gunicorn_conf(GUNICORN_WORKERS="3", GUNICORN_THREADS="8")
+    assert (overridden["workers"], overridden["threads"]) == (3, 8)
+
+
+def test_timeouts_wait_for_kakao_pay_at_every_layer():
+    conf = gunicorn_conf()
+    assert KAKAO_OWN_TIMEOUT < settings.KAKAOPAY_TIMEOUT_SECONDS < conf["timeout"]
+    assert conf["graceful_timeout"] > KAKAO_OWN_TIMEOUT
+    nginx_read = seconds(nginx_directive("proxy_read_timeout")[0])
+    assert nginx_read > conf["timeout"], "nginx must not give up before gunicorn does"
+    unit = (DEPLOY / "systemd" / "funsun.service").read_text()
+    stop = int(re.search(r"^TimeoutStopSec=(\d+)", unit, re.MULTILINE).group(1))
+    assert stop > conf["graceful_timeout"], "systemd must let workers finish a payment"
+
+
+def test_access_logs_carry_no_query_string_and_no_header_but_the_client_address():
+    fmt = gunicorn_conf()["access_log_format"]
+    assert "%(U)s" in fmt  # the path alone
+    for leaky in ("%(r)s", "%(q)s", "%(a)s", "%(f)s", "{authorization}", "{cookie}"):
+        assert leaky not in fmt.lower(), leaky
+    assert set(re.findall(r"%\(\{([^}]+)\}i\)s", fmt)) <= {"x-forwarded-for"}
+    log_format = re.search(
+        r"log_format\s+funsun_noquery\s+([^;]+);",
+        (DEPLOY / "nginx" / "funsun.conf").read_text(),
+        re.DOTALL,
+    )
+    assert log_format, "nginx must log with the funsun_noquery format"
+    for leaky in ("$request ", "$request_uri", "$args", "$query_string", "$http_authorization"):
+        assert leaky not in log_format.group(1) + " ", leaky
+    for access_log in nginx_directive("access_log"):
+        assert access_log.split()[-1] in {"funsun_noquery", "off"}, access_log
+
+
+# --- nginx ---------------------------------------------------------------------------------
+
+
+def test_nginx_body_limit_is_the_apps_request_limit():
+    (limit,) = nginx_directive("client_max_body_size")
+    assert limit.strip() == f"{settings.MAX_REQUEST_BYTES // (1024 * 1024)}m"
+
+
+def test_nginx_serves_static_and_media_from_the_folders_the_settings_name():
+    aliases = dict(
+        re.findall(
+            r"location\s+(/\w+/)\s*\{\s*alias\s+([^;]+);",
+            (DEPLOY / "nginx" / "funsun.conf").read_text(),
+        )
+    )
+    assert aliases[settings.STATIC_URL] == "/srv/funsun/staticfiles/"
+    assert aliases[settings.MEDIA_URL] == "/srv/funsun/media/"
+    unit = (DEPLOY / "systemd" / "funsun.service").read_text()
+    assert "ReadWritePaths=/srv/funsun/media" in unit
+
+
+def test_nginx_passes_the_proxy_headers_django_trusts():
+    conf = (DEPLOY / "nginx" / "funsun.conf").read_text()
+    headers = dict(re.findall(r"proxy_set_header\s+(\S+)\s+([^;]+);", conf))
+    assert headers["X-Forwarded-Proto"] == "$scheme"
+    assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
+    assert headers["Host"] == "$host"
+    assert headers["X-Forwarded-Host"] == "$host"
+    assert settings.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert "NUM_PROXIES" in settings_env_names()
+
+
+# --- systemd -------------------------------------------------------------------------------
+
+
+def test_systemd_units_name_files_that_exist():
+    for unit in ("funsun.service", "funsun-reconcile.service"):
+        text = (DEPLOY / "systemd" / unit).read_text()
+        (exec_start,) = re.findall(r"^ExecStart=(.+)$", text, re.MULTILINE)
+        argv = shlex.split(exec_start)
+        assert argv[0].startswith("/srv/funsun/.venv/bin/")
+        assert "WorkingDirectory=/srv/funsun" in text
+        for arg in argv[1:]:
+            if arg.endswith((".py", ".conf")) or arg == "manage.py":
+                assert (REPO / arg).is_file(), f"{unit} runs {arg}, which does not exist"
+    service = (DEPLOY / "systemd" / "funsun.service").read_text()
+    assert "-c deploy/gunicorn.conf.py" in service
+    assert "--bind 127.0.0.1:8000" in service  # the upstream of deploy/nginx/funsun.conf
+    assert "server 127.0.0.1:8000;" in (DEPLOY / "nginx" / "funsun.conf").read_text()
+
+
+def test_reconcile_timer_runs_the_reconcile_command_every_minute():
+    timer = (DEPLOY / "systemd" / "funsun-reconcile.timer").read_text()
+    assert "Unit=funsun-reconcile.service" in timer
+    assert re.search(r"^OnCalendar=\*-\*-\* \*:\*:00$", timer, re.MULTILINE)
+    service = (DEPLOY / "systemd" / "funsun-reconcile.service").read_text()
+    assert "manage.py reconcile_payments" in service
+    assert "Type=oneshot" in service
+    assert "reconcile_payments" in get_commands(), "manage.py has no reconcile_payments command"
+
+
+def test_systemd_accepts_the_units(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if not analyze:
+        pytest.skip("systemd-analyze is not installed")
+    # The units as installed on a host whose checkout is this one.
+    for unit in (DEPLOY / "systemd").iterdir():
+        text = unit.read_text().replace("/srv/funsun/.venv/bin/", f"{REPO}/.venv/bin/")
+        (tmp_path / unit.name).write_text(text.replace("/srv/funsun", str(REPO)))
+    if not (REPO / ".venv" / "bin" / "gunicorn").exists():
+        pytest.skip("no .venv/bin/gunicorn in this checkout")
+    done = subprocess.run(
+        [analyze, "verify", *sorted(str(p) for p in tmp_path.iterdir())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    problems = [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        # This machine may run without systemd as PID 1; that is not the units' fault.
+        if line.strip()
+        and "System has not been booted" not in line
+        and "Failed to connect to bus" not in line
+    ]
+    assert done.returncode == 0 and not problems, "\n".join(problems)
+    calendar = subprocess.run(
+        [analyze, "calendar", "--iterations=2", "*-*-* *:*:00"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert calendar.returncode == 0, calendar.stderr
+
+
+# --- container -----------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (DEPLOY / "Dockerfile").read_text().replace("\\\n", " ")
+    instructions = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            instructions.append((keyword.upper(), rest.strip()))
+    return instructions
+
+
+def test_dockerfile_builds_from_locked_hashes_and_runs_as_a_user():
+    instructions = dockerfile_instructions()
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    runs = " ".join(rest for kw, rest in instructions if kw == "RUN")
+    assert "--require-hashes" in runs and "-r /app/requirements.lock" in runs
+    users = [rest for kw, rest in instructions if kw == "USER"]
+    assert users and users[-1] not in {"root", "0"}, "the container must not run as root"
+    assert f"useradd --system --uid 10001 --gid {users[-1]}" in runs
+    # Every requirement in the lock carries hashes (pip refuses the whole file otherwise).
+    lock = (REPO / "requirements.lock").read_text()
+    pins = re.findall(r"^[A-Za-z0-9_.\-\[\]]+==\S+", lock, re.MULTILINE)
+    blocks = re.split(r"^(?=[A-Za-z0-9_.\-\[\]]+==)", lock, flags=re.MULTILINE)[1:]
+    assert pins and len(blocks) == len(pins)
+    assert all("--hash=sha256:" in block for block in blocks)
+
+
+def test_dockerfile_copies_and_runs_files_that_exist():
+    instructions = dockerfile_instructions()
+    for kw, rest in instructions:
+        if kw == "COPY":
+            *sources, _dest = rest.split()
+            for source in sources:
+                assert source == "." or (REPO / source).exists(), f"COPY {source}: no such file"
+    runs = " ".join(rest for kw, rest in instructions if kw == "RUN")
+    assert "python manage.py collectstatic --noinput" in runs
+    # The build-time variables are ones the settings read.
+    build_vars = set(re.findall(r"\b([A-Z_]+)=\S+ \\?", runs)) - {"PATH"}
+    assert {"DEBUG", "SECRET_KEY", "STATIC_ROOT"} <= build_vars <= settings_env_names()
+    entrypoint = dict(instructions)["ENTRYPOINT"]
+    assert entrypoint == '["gunicorn", "funsun.wsgi", "-c", "deploy/gunicorn.conf.py"]'
+    env = " ".join(rest for kw, rest in instructions if kw == "ENV")
+    assert "GUNICORN_BIND=0.0.0.0:8000" in env  # reachable from outside the container
+    healthcheck = dict(instructions)["HEALTHCHECK"]
+    assert "http://127.0.0.1:8000/healthz" in healthcheck
+    # The health check's Host must be allowed: by the settings' default and by compose's.
+    assert 'default=["localhost", "127.0.0.1"]' in (REPO / "funsun" / "settings.py").read_text()
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert "127.0.0.1" in compose["services"]["app"]["environment"]["ALLOWED_HOSTS"]
+    ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
+    for private in (".env", ".venv", ".git", "media", "db.sqlite3*"):
+        assert private in ignored, f"the build context would carry {private}"
+
+
+def test_compose_wires_postgresql_and_redis_into_the_app():
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    assert services["db"]["image"].startswith("postgres:")
+    assert services["redis"]["image"].startswith("redis:")
+    app = services["app"]
+    build = app["build"]
+    context = (DEPLOY / build["context"]).resolve()
+    assert context == REPO
+    assert (context / build["dockerfile"]).resolve() == DEPLOY / "Dockerfile"
+    env = app["environment"]
+    assert env["DATABASE_URL"].startswith("postgres://") and "@db:5432/" in env["DATABASE_URL"]
+    assert env["REDIS_URL"].startswith("redis://redis:6379/")
+    assert set(env) <= settings_env_names(), set(env) - settings_env_names()
+    assert app["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert app["depends_on"]["db"]["condition"] == "service_healthy"
+    assert services["migrate"]["entrypoint"][-2:] == ["migrate", "--noinput"]
+    assert "manage.py reconcile_payments" in " ".join(services["reconcile"]["entrypoint"])
+    assert app["ports"] == ["127.0.0.1:8000:8000"]
