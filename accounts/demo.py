@@ -1,9 +1,9 @@
 """Demo accounts for a fresh local database (`manage.py seed_demo`)."""
 
 from django.db import transaction
-from django.db.models import F
 
-from accounts.models import Account, Follow
+from accounts.models import Account
+from accounts.services import follow
 
 DEMO_PASSWORD = "funsun-demo-1234"
 
@@ -33,7 +33,8 @@ def create_demo_accounts() -> dict[str, Account]:
             id=account_id, email=email, password=DEMO_PASSWORD, username=username
         )
     for follower, followee in DEMO_FOLLOWS:
-        Follow.objects.create(follower=accounts[follower], followee=accounts[followee])
-        Account.objects.filter(pk=follower).update(followee_count=F("followee_count") + 1)
-        Account.objects.filter(pk=followee).update(follower_count=F("follower_count") + 1)
+        # Through the follow service, so the denormalised counters stay exact.
+        follow(follower=accounts[follower], followee_id=followee)
+    for account in accounts.values():
+        account.refresh_from_db(fields=["follower_count", "followee_count"])
     return accounts

@@ -1,7 +1,9 @@
 """Site-wide views: JSON error pages and health checks."""
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.views.static import serve
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -43,3 +45,9 @@ def healthz(request):
             return JsonResponse({"status": "database unavailable"}, status=503)
         return Response({"status": "ready"})
     return Response({"status": "ok"})
+
+
+def serve_media(request, path):
+    """Uploaded files from MEDIA_ROOT as it is now (read per request, not at import time:
+    tests and `manage.py` commands may point MEDIA_ROOT elsewhere after the URLs loaded)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

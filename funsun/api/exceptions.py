@@ -22,9 +22,14 @@ def _flatten(value):
     return [str(value)]
 
 
+# A 401 names the scheme to authenticate with (RFC 7235), also when a service raised it.
+WWW_AUTHENTICATE = 'Bearer realm="api"'
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.detail}, status=exc.status_code)
+        headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if exc.status_code == 401 else None
+        return Response({"detail": exc.detail}, status=exc.status_code, headers=headers)
     if isinstance(exc, exceptions.ValidationError):
         body = {"detail": "Invalid input."}
         data = exc.detail

@@ -1,0 +1,59 @@
+"""Reads with rules about accounts and follows.
+
+The rule they share: a deactivated account is gone for everyone else. It is not found by
+id, not listed in searches and has no follows (deactivation deletes them).
+"""
+
+from django.db.models import QuerySet
+
+from accounts.models import Account, Follow
+from funsun.api.errors import NotFound
+
+# The follow lists answer at most this many profiles when the app asks without `page`.
+UNPAGED_FOLLOW_LIST_LIMIT = 100
+
+
+def active_accounts() -> QuerySet[Account]:
+    return Account.objects.filter(is_active=True)
+
+
+def get_active_account(account_id: str) -> Account:
+    """The active account with this id, or NotFound (404) for unknown and deactivated ones."""
+    account = active_accounts().filter(pk=str(account_id)).first()
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
+def search_accounts(*, username: str) -> QuerySet[Account]:
+    """Active accounts whose username contains `username` (case-insensitive), stable order."""
+    return active_accounts().filter(username__icontains=username).order_by("username", "id")
+
+
+def followers_of(account_id: str) -> QuerySet[Account]:
+    """Accounts that follow `account_id`, most recent follow first (404 if it is not active)."""
+    account = get_active_account(account_id)
+    return (
+        active_accounts()
+        .filter(following__followee=account)
+        .order_by("-following__created_on", "-following__id")
+    )
+
+
+def followees_of(account_id: str) -> QuerySet[Account]:
+    """Accounts `account_id` follows, most recent follow first (404 if it is not active)."""
+    account = get_active_account(account_id)
+    return (
+        active_accounts()
+        .filter(followers__follower=account)
+        .order_by("-followers__created_on", "-followers__id")
+    )
+
+
+def is_following(*, follower_id: str, followee_id: str) -> bool:
+    return Follow.objects.filter(
+        follower_id=str(follower_id),
+        followee_id=str(followee_id),
+        follower__is_active=True,
+        followee__is_active=True,
+    ).exists()
