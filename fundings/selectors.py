@@ -1,6 +1,6 @@
 """Reads with rules. The one home of "which fundings may this viewer see"."""
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from accounts.models import Account, Follow
 from fundings.models import Funding, FundingState
@@ -12,9 +12,10 @@ FEED_ORDER = ("-created_on", "-id")
 
 def friend_ids(viewer: Account) -> QuerySet:
     """Ids of the viewer's friends: accounts the viewer follows that follow the viewer back."""
-    return Follow.objects.filter(follower=viewer, followee__following__followee=viewer).values(
-        "followee_id"
-    )
+    # Two index lookups on the follow table; going through `followee__following` would
+    # join the account table for nothing (a sequential scan of every account).
+    followers = Follow.objects.filter(followee=viewer).values("follower_id")
+    return Follow.objects.filter(follower=viewer, followee_id__in=followers).values("followee_id")
 
 
 def visible_fundings(viewer: Account | None) -> QuerySet[Funding]:
@@ -30,7 +31,21 @@ def visible_fundings(viewer: Account | None) -> QuerySet[Funding]:
         fundings = fundings.filter(is_hidden=False, author__is_active=True)
     if not authenticated:
         return fundings.filter(public=True)
-    return fundings.filter(Q(public=True) | Q(author=viewer) | Q(author__in=friend_ids(viewer)))
+    return fundings.filter(Q(public=True) | Q(author=viewer) | _author_is_friend_of(viewer))
+
+
+def _author_is_friend_of(viewer: Account) -> Q:
+    """The funding's author and `viewer` follow each other: two probes of `follow_once`.
+
+    The same rule as friend_ids(viewer), written per row: PostgreSQL plans `author IN
+    (friend_ids)` as a hashed subplan whose start-up cost it charges to every index probe of
+    a nested loop, and then prefers scanning the whole funding table (joined feed, detail).
+    """
+    author = OuterRef("author_id")
+    return Q(
+        Exists(Follow.objects.filter(follower=viewer, followee_id=author)),
+        Exists(Follow.objects.filter(follower_id=author, followee=viewer)),
+    )
 
 
 def funding_for_viewer(*, viewer: Account | None, funding_id: int) -> Funding:
