@@ -12,6 +12,9 @@ class PaymentState(models.TextChoices):
     CREDITED = "credited", "credited"  # a contribution holds this money
     FAILED = "failed", "failed"  # provider refused, or the buyer canceled
     EXPIRED = "expired", "expired"  # the tid's validity passed without approval
+    # Decided: the money goes back. Taking this state is the claim that makes exactly one
+    # process call the provider's cancel; reconciliation finishes it after a crash.
+    REFUNDING = "refunding", "refunding"
     REFUNDED = "refunded", "refunded"  # canceled at the provider after capture
 
 
@@ -40,7 +43,18 @@ class Payment(models.Model):
     created_on = models.DateTimeField(default=timezone.now)
     updated_on = models.DateTimeField(auto_now=True)
     approved_on = models.DateTimeField(null=True, blank=True)
+    credited_on = models.DateTimeField(null=True, blank=True)
     refunded_on = models.DateTimeField(null=True, blank=True)
+    # A lease: the process that set it is talking to the provider about this payment until
+    # then. Others (reconciliation on another machine) leave the row alone meanwhile; a lease
+    # left by a crashed process simply lapses.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    # The sandbox provider's own record of the order (what Kakao Pay keeps on its side),
+    # kept here because several processes serve the checkout page. Unused by kakaopay.
+    sandbox_status = models.CharField(max_length=20, blank=True, default="")
+    sandbox_pg_token = models.CharField(max_length=64, blank=True, default="")
+    sandbox_canceled_amount = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -48,6 +62,9 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_amount__lte=models.F("amount")),
                 name="payment_refund_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=PaymentState.values), name="payment_state_known"
             ),
         ]
         indexes = [

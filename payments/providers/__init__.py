@@ -1,0 +1,40 @@
+"""Payment providers behind one interface, chosen by settings.PAYMENT_PROVIDER."""
+
+from django.conf import settings
+
+from payments.providers.base import (
+    PaymentProvider,
+    ProviderAnswer,
+    ProviderError,
+    ProviderMisconfigured,
+    ProviderRefused,
+    ProviderUnavailable,
+    ReadyResult,
+)
+from payments.providers.kakaopay import KakaoPayProvider
+from payments.providers.sandbox import SandboxProvider
+
+PROVIDERS: dict[str, type[PaymentProvider]] = {
+    SandboxProvider.name: SandboxProvider,
+    KakaoPayProvider.name: KakaoPayProvider,
+}
+
+__all__ = [
+    "PaymentProvider",
+    "ProviderAnswer",
+    "ProviderError",
+    "ProviderMisconfigured",
+    "ProviderRefused",
+    "ProviderUnavailable",
+    "ReadyResult",
+    "get_provider",
+]
+
+
+def get_provider(name: str | None = None) -> PaymentProvider:
+    """The provider called `name` (a payment's own `provider`), else the configured one.
+
+    A payment is always finished by the provider that started it, even if the setting
+    changed since.
+    """
+    return PROVIDERS[name or settings.PAYMENT_PROVIDER]()

@@ -1,0 +1,58 @@
+"""Wire shapes of the payment journey (API.md "Contributions and payment")."""
+
+from rest_framework import serializers
+
+CONTRIBUTION_MIN = 1_000
+CONTRIBUTION_MAX = 1_000_000
+MAX_ID = 2**63 - 1
+
+
+class ReadyRequestSerializer(serializers.Serializer):
+    amount = serializers.IntegerField(
+        min_value=CONTRIBUTION_MIN, max_value=CONTRIBUTION_MAX, help_text="KRW, 1,000-1,000,000."
+    )
+    funding = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Optional: bind the payment to this funding now (an integer or a string).",
+    )
+    message = serializers.CharField(
+        required=False, min_length=1, max_length=255, help_text="Optional, 1-255 characters."
+    )
+
+
+class ReadyResponseSerializer(serializers.Serializer):
+    url = serializers.CharField(help_text="next_redirect_app_url: open it to pay.")
+    tid = serializers.CharField()
+    next_redirect_mobile_url = serializers.CharField()
+    next_redirect_pc_url = serializers.CharField()
+
+
+class PgTokenSerializer(serializers.Serializer):
+    pg_token = serializers.CharField(max_length=255, help_text="From the approval redirect.")
+    tid = serializers.CharField(
+        required=False, max_length=100, help_text="Optional: which payment (default: latest)."
+    )
+
+
+class PgTokenResponseSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    tid = serializers.CharField()
+
+
+class ApprovedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    tid = serializers.CharField()
+    amount = serializers.IntegerField()
+
+
+class PaymentErrorSerializer(serializers.Serializer):
+    """Errors of the payment routes: `{"detail": "..."}`."""
+
+    detail = serializers.CharField()
+
+
+class CheckoutActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["pay", "cancel"])

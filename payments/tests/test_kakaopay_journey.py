@@ -1,0 +1,357 @@
+"""The app's payment journey against a local server that speaks Kakao Pay's protocol."""
+
+import pytest
+
+from conftest import client_for
+from fundings.models import Contribution, Funding, FundingState
+from payments.models import Payment, PaymentEvent, PaymentState
+from payments.tests.fixtures import CID, buyer_pays, pay, ready
+from tests.factories import AccountFactory, FundingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def payer():
+    return AccountFactory()
+
+
+@pytest.fixture
+def client(payer):
+    return client_for(payer)
+
+
+def test_happy_journey_as_the_app_sends_it(kakaopay, payer, client):
+    funding = FundingFactory(goal_amount=50_000)
+
+    # 1. ready: a form with only the amount
+    started = client.post("/remit/kakaopay/ready", {"amount": "10000"})
+    assert started.status_code == 200
+    body = started.json()
+    assert set(body) == {"url", "tid", "next_redirect_mobile_url", "next_redirect_pc_url"}
+    assert body["url"].startswith(kakaopay.base_url)
+    ready_call = kakaopay.calls_of("ready")[0].body
+    assert ready_call["cid"] == CID
+    assert ready_call["total_amount"] == 10_000
+    assert ready_call["tax_free_amount"] == 0
+    assert ready_call["quantity"] == 1
+    assert ready_call["partner_user_id"] == payer.id
+    assert ready_call["approval_url"] == "http://127.0.0.1:8000/remit/kakaopay/approval"
+    payment = Payment.objects.get(payer=payer)
+    assert payment.tid == body["tid"]
+    assert payment.partner_order_id == ready_call["partner_order_id"]
+    assert payment.state == PaymentState.READY
+
+    # 2. the buyer pays; Kakao redirects to our approval URL, which answers 200
+    token = buyer_pays(body["url"])
+    page = client.get(f"/remit/kakaopay/approval?pg_token={token}")
+    assert page.status_code == 200
+    assert token in page.content.decode()
+
+    # 3. the app posts the pg_token (a form)
+    stored = client.post("/remit/kakaopay/approve", {"pg_token": token})
+    assert stored.status_code == 200
+    assert Payment.objects.get(pk=payment.pk).pg_token == token
+
+    # 4. approve
+    approved = client.get("/remit/kakaopay/approve")
+    assert approved.status_code == 200
+    assert approved.json() == {"detail": "approved", "tid": payment.tid, "amount": 10_000}
+    approve_call = kakaopay.calls_of("approve")[0].body
+    assert approve_call["pg_token"] == token
+    assert approve_call["partner_order_id"] == payment.partner_order_id
+    assert kakaopay.orders[payment.tid].status == "SUCCESS_PAYMENT"
+
+    # 5. credit: JSON with the funding id as a string
+    remit = client.post(
+        "/remit/",
+        {"funding": str(funding.pk), "amount": 10000, "message": "생일 축하해!"},
+        format="json",
+    )
+    assert remit.status_code == 201, remit.content
+    data = remit.json()
+    assert data["message"] == "생일 축하해!"
+    assert data["amount"] == 10_000
+    assert data["author"] == {"id": payer.id, "username": payer.username, "image": None}
+    assert data["created_on"].endswith("+09:00")
+    assert remit["Content-Type"] == "application/json; charset=utf-8"
+    funding.refresh_from_db()
+    assert funding.current_amount == 10_000
+    contribution = Contribution.objects.get(pk=data["id"])
+    assert contribution.payment_id == payment.pk
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.CREDITED
+    kinds = list(PaymentEvent.objects.filter(payment=payment).values_list("kind", flat=True))
+    assert kinds == ["created", "ready", "pg_token", "approved", "credited"]
+    approved_event = PaymentEvent.objects.get(payment=payment, kind="approved")
+    assert approved_event.provider_response["tid"] == payment.tid
+    assert approved_event.from_state == "ready" and approved_event.to_state == "approved"
+
+
+def test_every_step_repeated_charges_and_credits_once(kakaopay, client):
+    funding = FundingFactory(goal_amount=50_000)
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    for _ in range(2):
+        assert client.post("/remit/kakaopay/approve", {"pg_token": token}).status_code == 200
+    for _ in range(2):
+        assert client.get("/remit/kakaopay/approve").status_code == 200
+    # Our second approve is answered from our own books: Kakao hears of it once.
+    assert len(kakaopay.calls_of("approve")) == 1
+    first = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "hi"}, format="json"
+    )
+    second = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "hi"}, format="json"
+    )
+    assert first.status_code == 201
+    assert second.status_code == 402
+    assert Contribution.objects.count() == 1
+    assert Funding.objects.get(pk=funding.pk).current_amount == 10_000
+    # Posting the old token again after approval changes nothing.
+    assert client.post("/remit/kakaopay/approve", {"pg_token": token}).status_code == 200
+    assert client.get("/remit/kakaopay/approve").status_code == 200
+    assert len(kakaopay.calls_of("approve")) == 1
+
+
+def test_second_approve_of_the_same_tid_at_kakao_is_settled_from_order(kakaopay, client):
+    """Two approves of one tid reach Kakao (e.g. two app retries at once): the second is
+    refused with -702, /order says paid, and the answer is still 200, charged once."""
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    # The first approve was carried out at Kakao but its answer was lost (500 after).
+    kakaopay.fail("approve", status=500, after=True)
+    kakaopay.fail("order", status=500)
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 502
+    payment = Payment.objects.get(tid=started["tid"])
+    assert payment.state == PaymentState.READY and payment.needs_check
+    # The app retries: Kakao answers -702 (already approved), /order says SUCCESS_PAYMENT.
+    retry = client.get("/remit/kakaopay/approve")
+    assert retry.status_code == 200
+    calls = kakaopay.calls_of("approve")
+    assert [c.status for c in calls] == [500, 400]
+    assert calls[1].answer["error_code"] == -702
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.APPROVED and not payment.needs_check
+    assert kakaopay.orders[payment.tid].canceled_amount == 0
+
+
+def test_wrong_secret_key_is_a_502_with_a_detail(kakaopay, client, settings):
+    settings.KAKAOPAY_SECRET_KEY = "not-our-key"
+    response = client.post("/remit/kakaopay/ready", {"amount": "10000"})
+    assert response.status_code == 502
+    assert "credentials" in response.json()["detail"]
+    assert kakaopay.calls_of("ready")[0].status == 401
+    payment = Payment.objects.get()
+    assert payment.state == PaymentState.FAILED
+    assert payment.tid is None
+    event = PaymentEvent.objects.get(payment=payment, kind="ready_failed")
+    assert event.provider_response["error_code"] == -401
+    # Our key never lands in the event log.
+    assert "not-our-key" not in str(event.provider_response)
+
+
+def test_wrong_cid_is_refused_too(kakaopay, client, settings):
+    settings.KAKAOPAY_CID = "CBADCID"
+    response = client.post("/remit/kakaopay/ready", {"amount": "10000"})
+    assert response.status_code == 502
+
+
+def test_approve_before_the_buyer_paid_is_a_400_and_can_be_retried(kakaopay, client):
+    started = ready(client, 10_000)
+    client.post("/remit/kakaopay/approve", {"pg_token": "made-up"})
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 400
+    assert "-701" in response.json()["detail"]
+    payment = Payment.objects.get(tid=started["tid"])
+    assert payment.state == PaymentState.READY
+    # The buyer pays after all; the right token then approves.
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    assert client.get("/remit/kakaopay/approve").status_code == 200
+
+
+def test_bad_pg_token_is_a_400(kakaopay, client):
+    started = ready(client, 10_000)
+    buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": "wrong-token"})
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 400
+    assert "-708" in response.json()["detail"]
+    assert Payment.objects.get(tid=started["tid"]).state == PaymentState.READY
+
+
+def test_expired_tid_is_a_400_and_the_payment_expires(kakaopay, client):
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    kakaopay.age(started["tid"], 16)
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 400
+    assert "-723" in response.json()["detail"]
+    assert Payment.objects.get(tid=started["tid"]).state == PaymentState.EXPIRED
+    # Asking again: still a clear 400, no new call to Kakao.
+    assert client.get("/remit/kakaopay/approve").status_code == 400
+    assert len(kakaopay.calls_of("approve")) == 1
+
+
+def test_approve_failed_at_kakao_fails_the_payment(kakaopay, client):
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", status=400, error_code=-780)
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 400
+    assert Payment.objects.get(tid=started["tid"]).state == PaymentState.FAILED
+    assert (
+        client.post(
+            "/remit/", {"funding": FundingFactory().pk, "amount": 10_000, "message": "x"}
+        ).status_code
+        == 402
+    )
+
+
+@pytest.mark.parametrize("code", [-702, -785])
+def test_ambiguous_codes_ask_order(kakaopay, client, code):
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", status=400, error_code=code, after=True)
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 200
+    assert len(kakaopay.calls_of("order")) == 1
+    assert Payment.objects.get(tid=started["tid"]).state == PaymentState.APPROVED
+
+
+def test_user_locked_asks_order_and_leaves_the_payment_waiting(kakaopay, client):
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", status=400, error_code=-780, method_result_code="USER_LOCKED")
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 400
+    assert len(kakaopay.calls_of("order")) == 1
+    assert Payment.objects.get(tid=started["tid"]).state == PaymentState.READY
+    # Once the other transaction is over, approving works.
+    assert client.get("/remit/kakaopay/approve").status_code == 200
+
+
+# --- provider 500s and time-outs on each call ------------------------------------------------
+
+
+def test_ready_500_is_a_502_and_nothing_is_left_open(kakaopay, client):
+    kakaopay.fail("ready", status=500)
+    response = client.post("/remit/kakaopay/ready", {"amount": "10000"})
+    assert response.status_code == 502
+    assert response.json()["detail"]
+    assert Payment.objects.get().state == PaymentState.FAILED
+
+
+def test_ready_time_out_is_a_502(kakaopay, client):
+    kakaopay.fail("ready", sleep=1.5, status=0)
+    response = client.post("/remit/kakaopay/ready", {"amount": "10000"})
+    assert response.status_code == 502
+    assert "in time" in response.json()["detail"]
+    assert Payment.objects.get().state == PaymentState.FAILED
+
+
+@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
+def test_approve_500_or_time_out_when_kakao_did_capture(kakaopay, client, failure):
+    """The approve went through at Kakao but we never heard: /order says paid -> 200."""
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", after=True, **failure)
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 200
+    payment = Payment.objects.get(tid=started["tid"])
+    assert payment.state == PaymentState.APPROVED
+    assert PaymentEvent.objects.filter(payment=payment, kind="approve_unknown").exists()
+    assert PaymentEvent.objects.filter(payment=payment, kind="approved_per_order").exists()
+
+
+@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
+def test_approve_500_or_time_out_when_kakao_did_not_capture(kakaopay, client, failure):
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", **failure)
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 502
+    assert Payment.objects.get(tid=started["tid"]).state == PaymentState.READY
+    # Retrying captures it.
+    assert client.get("/remit/kakaopay/approve").status_code == 200
+
+
+@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
+def test_approve_and_order_both_failing_leave_it_for_reconciliation(kakaopay, client, failure):
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", after=True, **failure)
+    kakaopay.fail("order", **failure)
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 502
+    assert "checked again" in response.json()["detail"]
+    payment = Payment.objects.get(tid=started["tid"])
+    assert payment.state == PaymentState.READY
+    assert payment.needs_check
+    # Nothing to credit until someone knows: 402.
+    funding = FundingFactory()
+    assert (
+        client.post(
+            "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+        ).status_code
+        == 402
+    )
+
+
+@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
+def test_cancel_500_or_time_out_on_a_closed_funding(kakaopay, client, failure):
+    """409 all the same; the refund is left `refunding` for reconciliation to finish."""
+    from payments.reconciliation import reconcile
+
+    funding = FundingFactory(state=FundingState.CANCELED)
+    pay(client, 10_000)
+    kakaopay.fail("cancel", **failure)
+    response = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+    )
+    assert response.status_code == 409
+    assert "will be refunded" in response.json()["detail"]
+    payment = Payment.objects.get()
+    assert payment.state == PaymentState.REFUNDING and payment.needs_check
+    assert payment.claimed_until is None
+    # The next reconciliation asks /order, then cancels once.
+    reconcile()
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.REFUNDED
+    assert kakaopay.orders[payment.tid].status == "CANCEL_PAYMENT"
+    assert kakaopay.orders[payment.tid].canceled_amount == 10_000
+
+
+def test_order_500_during_reconciliation_is_retried_next_run(kakaopay, client):
+    from payments.reconciliation import reconcile
+
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", status=500, after=True)
+    kakaopay.fail("order", status=500, times=2)
+    assert client.get("/remit/kakaopay/approve").status_code == 502
+    report = reconcile()
+    assert report.errors == 1
+    payment = Payment.objects.get()
+    assert payment.state == PaymentState.READY and payment.needs_check
+    report = reconcile()
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.APPROVED
+    assert report.approved == 1
+
+
+def test_unreachable_kakao_is_a_502(kakaopay, client, settings):
+    settings.KAKAOPAY_API_BASE_URL = "http://127.0.0.1:9"
+    response = client.post("/remit/kakaopay/ready", {"amount": "10000"})
+    assert response.status_code == 502

@@ -1,0 +1,215 @@
+"""reconcile_payments: captured money nobody credited goes back, exactly once."""
+
+import threading
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from conftest import client_for
+from payments.models import Payment, PaymentEvent, PaymentState
+from payments.tests.fixtures import buyer_pays, pay, ready
+from tests.factories import AccountFactory, FundingFactory
+
+
+def backdate(payment: Payment, minutes: float, *fields: str) -> None:
+    Payment.objects.filter(pk=payment.pk).update(
+        **{name: getattr(payment, name) - timedelta(minutes=minutes) for name in fields}
+    )
+
+
+def run_command() -> str:
+    out = StringIO()
+    call_command("reconcile_payments", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_crash_between_approve_and_credit_is_refunded_once(kakaopay):
+    """Approved, and the app never called POST /remit/ (it crashed): refunded after the
+    grace period, and running the job again refunds nothing more."""
+    client = client_for(AccountFactory())
+    pay(client, 10_000)
+    payment = Payment.objects.get()
+    assert "refunded 0" in run_command()  # within the grace period: the app may still credit
+    assert Payment.objects.get().state == PaymentState.APPROVED
+
+    backdate(payment, 6, "approved_on")
+    assert "refunded 1" in run_command()
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.REFUNDED
+    assert payment.refunded_amount == 10_000
+    assert kakaopay.orders[payment.tid].status == "CANCEL_PAYMENT"
+    cancel = kakaopay.calls_of("cancel")[0].body
+    assert cancel["cancel_amount"] == 10_000
+    assert cancel["cancel_available_amount"] == 10_000
+    assert cancel["cancel_tax_free_amount"] == 0
+
+    run_command()
+    run_command()
+    assert len(kakaopay.calls_of("cancel")) == 1
+    # The refunded payment cannot be credited any more.
+    response = client.post(
+        "/remit/", {"funding": FundingFactory().pk, "amount": 10_000, "message": "x"}, format="json"
+    )
+    assert response.status_code == 402
+    event = PaymentEvent.objects.get(payment=payment, kind="refunded")
+    assert event.provider_response["status"] == "CANCEL_PAYMENT"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reconcilers_at_once_refund_once(kakaopay):
+    clients = [client_for(AccountFactory()) for _ in range(5)]
+    for client in clients:
+        pay(client, 10_000)
+    Payment.objects.update(approved_on=timezone.now() - timedelta(minutes=10))
+    # Every cancel takes a moment, so the two runs overlap.
+    kakaopay.fail("cancel", status=0, sleep=0.2, times=5)
+
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            run_command()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Payment.objects.filter(state=PaymentState.REFUNDED).count() == 5
+    assert len(kakaopay.calls_of("cancel")) == 5
+    for payment in Payment.objects.all():
+        assert kakaopay.orders[payment.tid].canceled_amount == 10_000
+
+
+@pytest.mark.django_db
+def test_a_late_remit_after_the_refund_gets_402(kakaopay):
+    client = client_for(AccountFactory())
+    funding = FundingFactory()
+    pay(client, 10_000)
+    backdate(Payment.objects.get(), 6, "approved_on")
+    run_command()
+    response = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+    )
+    assert response.status_code == 402
+    funding.refresh_from_db()
+    assert funding.current_amount == 0
+
+
+@pytest.mark.django_db
+def test_credited_payments_are_left_alone(kakaopay):
+    client = client_for(AccountFactory())
+    funding = FundingFactory()
+    pay(client, 10_000)
+    client.post("/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json")
+    backdate(Payment.objects.get(), 60, "approved_on")
+    run_command()
+    assert Payment.objects.get().state == PaymentState.CREDITED
+    assert kakaopay.calls_of("cancel") == []
+
+
+@pytest.mark.django_db
+def test_ready_past_its_validity_expires_after_asking_order(kakaopay):
+    client = client_for(AccountFactory())
+    started = ready(client, 10_000)
+    payment = Payment.objects.get()
+    backdate(payment, 16, "created_on")
+    run_command()
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.EXPIRED
+    assert len(kakaopay.calls_of("order")) == 1
+    assert kakaopay.calls_of("order")[0].body["tid"] == started["tid"]
+
+
+@pytest.mark.django_db
+def test_ready_past_its_validity_but_paid_at_kakao_is_refunded(kakaopay):
+    """Our approve was carried out at Kakao and then we crashed before recording it."""
+    client = client_for(AccountFactory())
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", status=0, sleep=1.5, after=True)  # time-out ...
+    kakaopay.fail("order", status=500)  # ... and /order unreachable
+    assert client.get("/remit/kakaopay/approve").status_code == 502
+    payment = Payment.objects.get()
+    Payment.objects.filter(pk=payment.pk).update(needs_check=False)  # as if the flag was lost
+    backdate(payment, 16, "created_on")
+    run_command()
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.REFUNDED
+    assert kakaopay.orders[payment.tid].status == "CANCEL_PAYMENT"
+    kinds = list(payment.events.values_list("kind", flat=True))
+    assert "approved_per_order" in kinds and "refunded" in kinds
+
+
+@pytest.mark.django_db
+def test_needs_check_payment_is_settled_from_order(kakaopay):
+    client = client_for(AccountFactory())
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", status=500, after=True)
+    kakaopay.fail("order", status=500)
+    assert client.get("/remit/kakaopay/approve").status_code == 502
+    assert Payment.objects.get().needs_check
+    run_command()
+    payment = Payment.objects.get()
+    assert payment.state == PaymentState.APPROVED and not payment.needs_check
+    # Now it can be credited like any approved payment.
+    funding = FundingFactory()
+    response = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_refund_interrupted_by_a_crash_is_finished_without_cancelling_twice(kakaopay):
+    """The process called cancel, Kakao did it, and the process died before writing it
+    down: the lease lapses, reconciliation asks /order and records the refund."""
+    client = client_for(AccountFactory())
+    pay(client, 10_000)
+    payment = Payment.objects.get()
+    kakaopay.fail("cancel", status=0, sleep=1.5, after=True)
+    from payments import services
+
+    assert services.refund_uncredited(payment_id=payment.pk, reason="test") is False
+    # As a crash would leave it: refunding, lease still set (not yet lapsed).
+    Payment.objects.filter(pk=payment.pk).update(
+        claimed_until=timezone.now() + timedelta(minutes=1), needs_check=False
+    )
+    run_command()
+    assert Payment.objects.get().state == PaymentState.REFUNDING  # someone holds the lease
+    Payment.objects.filter(pk=payment.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    run_command()
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.REFUNDED
+    assert len(kakaopay.wait_for_calls("cancel", 1)) == 1
+    assert kakaopay.orders[payment.tid].canceled_amount == 10_000
+
+
+@pytest.mark.django_db
+def test_ready_without_tid_expires_without_asking(kakaopay):
+    client = client_for(AccountFactory())
+    kakaopay.fail("ready", status=0, sleep=1.5)
+    client.post("/remit/kakaopay/ready", {"amount": "10000"})
+    payment = Payment.objects.get()
+    Payment.objects.filter(pk=payment.pk).update(state=PaymentState.READY)  # crash before "failed"
+    backdate(payment, 16, "created_on")
+    run_command()
+    assert Payment.objects.get().state == PaymentState.EXPIRED
+    assert kakaopay.calls_of("order") == []

@@ -1,0 +1,142 @@
+"""The sandbox provider: the whole journey through HTTP, checkout page included."""
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from rest_framework.test import APIClient
+
+from conftest import client_for
+from fundings.models import Contribution, Funding
+from payments.models import Payment, PaymentState
+from payments.reconciliation import reconcile
+from payments.tests.fixtures import pay, ready
+from tests.factories import AccountFactory, FundingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def payer():
+    return AccountFactory()
+
+
+@pytest.fixture
+def client(payer):
+    return client_for(payer)
+
+
+def test_sandbox_journey_end_to_end(sandbox, client, payer):
+    funding = FundingFactory(title="닌텐도 스위치", goal_amount=30_000)
+    started = client.post(
+        "/remit/kakaopay/ready",
+        {"amount": "10000", "funding": str(funding.pk), "message": "축하해"},
+    )
+    assert started.status_code == 200
+    url = started.json()["url"]
+    assert url.startswith("http://127.0.0.1:8000/payments/sandbox/checkout/")
+    path = urlparse(url).path
+
+    # A browser, not signed in, opens the checkout page: amount and funding title.
+    browser = APIClient(enforce_csrf_checks=True)
+    page = browser.get(path)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "10,000 KRW" in html
+    assert "닌텐도 스위치" in html
+    csrf = re.search(r"name='csrfmiddlewaretoken' value='([^']+)'", html).group(1)
+
+    # Without the form's CSRF token the press is refused.
+    assert browser.post(path, {"action": "pay"}).status_code == 403
+    # "pay" redirects to the approval URL with a pg_token, like Kakao Pay.
+    paid = browser.post(path, {"action": "pay", "csrfmiddlewaretoken": csrf})
+    assert paid.status_code == 302
+    location = paid["Location"]
+    assert location.startswith("http://127.0.0.1:8000/remit/kakaopay/approval?pg_token=")
+    token = parse_qs(urlparse(location).query)["pg_token"][0]
+    # Pressing again sends the browser to the same place.
+    again = browser.post(path, {"action": "pay", "csrfmiddlewaretoken": csrf})
+    assert again["Location"] == location
+    assert browser.get(urlparse(location).path, {"pg_token": token}).status_code == 200
+
+    assert client.post("/remit/kakaopay/approve", {"pg_token": token}).status_code == 200
+    approved = client.get("/remit/kakaopay/approve")
+    assert approved.status_code == 200
+    assert approved.json()["amount"] == 10_000
+
+    remit = client.post(
+        "/remit/",
+        {"funding": str(funding.pk), "amount": 10_000, "message": "축하해"},
+        format="json",
+    )
+    assert remit.status_code == 201
+    assert Funding.objects.get(pk=funding.pk).current_amount == 10_000
+    payment = Payment.objects.get(payer=payer)
+    assert payment.state == PaymentState.CREDITED
+    assert payment.sandbox_status == "SUCCESS_PAYMENT"
+    # After payment the checkout page offers no button any more.
+    assert "<form" not in browser.get(path).content.decode()
+
+
+def test_sandbox_cancel_button_goes_to_the_cancel_url_and_nothing_can_be_approved(sandbox, client):
+    started = ready(client, 10_000)
+    path = urlparse(started["url"]).path
+    response = APIClient().post(path, {"action": "cancel"})
+    assert response.status_code == 302
+    assert response["Location"] == "http://127.0.0.1:8000/remit/kakaopay/cancel"
+    assert APIClient().get("/remit/kakaopay/cancel").status_code == 200
+    client.post("/remit/kakaopay/approve", {"pg_token": "anything"})
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 400
+    assert Payment.objects.get().state == PaymentState.FAILED
+
+
+def test_sandbox_approve_before_paying_and_with_a_wrong_token(sandbox, client):
+    started = ready(client, 10_000)
+    client.post("/remit/kakaopay/approve", {"pg_token": "guess"})
+    assert client.get("/remit/kakaopay/approve").status_code == 400  # -701: not paid yet
+    path = urlparse(started["url"]).path
+    APIClient().post(path, {"action": "pay"})
+    client.post("/remit/kakaopay/approve", {"pg_token": "guess-again"})
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 400
+    assert "-708" in response.json()["detail"]
+    assert Payment.objects.get().state == PaymentState.READY
+
+
+def test_unknown_checkout_page_is_404(sandbox):
+    assert APIClient().get("/payments/sandbox/checkout/T000").status_code == 404
+    assert APIClient().post("/payments/sandbox/checkout/T000", {"action": "pay"}).status_code == 404
+
+
+def test_bad_checkout_action_is_400(sandbox, client):
+    started = ready(client, 10_000)
+    response = APIClient().post(urlparse(started["url"]).path, {"action": "steal"})
+    assert response.status_code == 400
+
+
+def test_sandbox_refund_and_reconciliation(sandbox, client, settings):
+    """Approved, never credited: reconciliation refunds it at the sandbox provider."""
+    pay(client, 10_000)
+    payment = Payment.objects.get()
+    Payment.objects.filter(pk=payment.pk).update(
+        approved_on=payment.approved_on.replace(year=payment.approved_on.year - 1)
+    )
+    report = reconcile()
+    assert report.refunded == 1
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.REFUNDED
+    assert payment.sandbox_status == "CANCEL_PAYMENT"
+    assert payment.sandbox_canceled_amount == 10_000
+    assert reconcile().refunded == 0
+
+
+def test_sandbox_payment_for_another_payer_is_not_mine(sandbox):
+    alice, bob = AccountFactory(), AccountFactory()
+    funding = FundingFactory()
+    pay(client_for(alice), 10_000)
+    response = client_for(bob).post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+    )
+    assert response.status_code == 402
+    assert not Contribution.objects.exists()
