@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -414,11 +415,13 @@ def start_nginx(
     service.extra.update(
         http_url=f"http://127.0.0.1:{http_port}",
         cert=cert,
+        # Real verification against the test's own certificate, not verify=False.
+        tls=ssl.create_default_context(cafile=str(cert)),
         access_log=folder / "nginx.access.log",
         error_log=folder / "nginx.error.log",
     )
     start(service)
-    service.wait_ready(f"{service.base_url}{ready_path}", verify=str(cert))
+    service.wait_ready(f"{service.base_url}{ready_path}", verify=service.extra["tls"])
     return service
 
 
@@ -456,11 +459,13 @@ def referenced_assets(html: str, page_url: str) -> list[str]:
 def signup(client: httpx.Client, base_url: str, label: str = "user") -> dict:
     """A new local account through the API; returns {"user", "token"} as the app gets it."""
     suffix = uuid.uuid4().hex[:10]
+    # Unrelated to the email, or the password validators refuse it as too similar.
+    password = f"Tangerine-{uuid.uuid4().hex[:12]}-Lantern"
     response = client.post(
         f"{base_url}/account/signup",
         data={
             "email": f"{label}-{suffix}@example.com",
-            "password": f"Deploy-{suffix}-passphrase",
+            "password": password,
             "username": f"{label}{suffix[:6]}",
         },
     )
@@ -468,7 +473,7 @@ def signup(client: httpx.Client, base_url: str, label: str = "user") -> dict:
         pytest.fail("POST /account/signup is not routed yet (accounts are being built)")
     assert response.status_code == 201, response.text
     body = response.json()
-    body["password"] = f"Deploy-{suffix}-passphrase"
+    body["password"] = password
     return body
 
 

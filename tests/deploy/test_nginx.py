@@ -59,7 +59,7 @@ def stack(processes, static_root, tmp_path_factory):
 @pytest.fixture
 def client(stack):
     nginx = stack["nginx"]
-    with httpx.Client(base_url=nginx.base_url, verify=str(nginx.extra["cert"]), timeout=30) as c:
+    with httpx.Client(base_url=nginx.base_url, verify=nginx.extra["tls"], timeout=30) as c:
         yield c
 
 
@@ -231,7 +231,7 @@ def test_nginx_answers_json_when_gunicorn_is_down(processes, static_root, tmp_pa
     )
     try:
         response = httpx.get(
-            nginx.base_url + "/funding/public", verify=str(nginx.extra["cert"]), timeout=10
+            nginx.base_url + "/funding/public", verify=nginx.extra["tls"], timeout=10
         )
         assert response.status_code == 503
         assert response.headers["content-type"] == "application/json; charset=utf-8"
