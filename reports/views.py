@@ -3,13 +3,14 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fundings.serializers.fundings import DetailSerializer
 from funsun.api.throttles import AccountRateThrottle, IPRateThrottle
 from reports.serializers import ReportInputSerializer, ReportSerializer
 from reports.services import create_report
 
 
 def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(description=f'{description} `{{"detail": "..."}}`')
+    return OpenApiResponse(DetailSerializer, description=description)
 
 
 class ReportView(APIView):

@@ -6,7 +6,7 @@ from fundings.models import Payout
 MAX_ID = 2**63 - 1
 
 
-class PayoutRequestSerializer(serializers.Serializer):
+class PayoutInputSerializer(serializers.Serializer):
     id = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text='Funding id (12 or "12").'
     )
@@ -24,7 +24,3 @@ class PayoutSerializer(serializers.ModelSerializer):
             "bank_account": {"help_text": "The author's bank account when the payout was asked."},
             "transferred_on": {"help_text": "null until an operator records the transfer."},
         }
-
-
-class PayoutErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()

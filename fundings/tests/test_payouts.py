@@ -5,6 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
@@ -241,7 +242,11 @@ def test_racing_requests_make_one_payout():
 
     def send(client):
         barrier.wait()
-        statuses.append(ask(funding, client=client).status_code)
+        try:
+            statuses.append(ask(funding, client=client).status_code)
+        finally:
+            # Each thread has its own connection: close it, or the test database stays in use.
+            connection.close()
 
     threads = [threading.Thread(target=send, args=(c,)) for c in clients]
     for thread in threads:

@@ -5,18 +5,15 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fundings.serializers.payouts import (
-    PayoutErrorSerializer,
-    PayoutRequestSerializer,
-    PayoutSerializer,
-)
+from fundings.serializers.fundings import DetailSerializer
+from fundings.serializers.payouts import PayoutInputSerializer, PayoutSerializer
 from fundings.services.payouts import request_payout
 
 BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(PayoutErrorSerializer, description=description)
+    return OpenApiResponse(DetailSerializer, description=description)
 
 
 class PayoutView(APIView):
@@ -30,7 +27,7 @@ class PayoutView(APIView):
             "`bank_account` as they are now; an operator transfers the money and records it, "
             "and the funding's status becomes `paid_out` (no refunds after that)."
         ),
-        request=dict.fromkeys(BODY_TYPES, PayoutRequestSerializer),
+        request=dict.fromkeys(BODY_TYPES, PayoutInputSerializer),
         responses={
             201: PayoutSerializer,
             400: _error("Invalid id, or no bank account set in your profile."),
@@ -45,7 +42,7 @@ class PayoutView(APIView):
         examples=[OpenApiExample("Funding 12", value={"id": 12}, request_only=True)],
     )
     def post(self, request):
-        data = PayoutRequestSerializer(data=request.data)
+        data = PayoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payout = request_payout(author=request.user, funding_id=data.validated_data["id"])
         return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)

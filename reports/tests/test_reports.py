@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -229,7 +230,11 @@ def test_racing_identical_reports_make_one_report():
 
     def send(client):
         barrier.wait()
-        statuses.append(report(client, "funding", funding.pk).status_code)
+        try:
+            statuses.append(report(client, "funding", funding.pk).status_code)
+        finally:
+            # Each thread has its own connection: close it, or the test database stays in use.
+            connection.close()
 
     threads = [threading.Thread(target=send, args=(c,)) for c in clients]
     for thread in threads:
@@ -350,3 +355,18 @@ def test_concurrent_requests_never_exceed_the_limit_in_redis():
             assert _race_the_throttle(30, "7/hour") == 7
         finally:
             caches["default"].clear()
+
+
+def test_the_route_is_in_the_openapi_document(api):
+    document = api.get("/swagger.json").json()
+    operation = document["paths"]["/report/"]["post"]
+    assert set(operation["responses"]) >= {"201", "400", "401", "409", "429"}
+    assert set(operation["requestBody"]["content"]) == {
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    }
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    body = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    assert set(body["properties"]) == {"type", "target", "message"}
+    assert set(body["required"]) == {"type", "target"}
