@@ -243,7 +243,7 @@ def test_dockerfile_copies_and_runs_files_that_exist():
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     assert "127.0.0.1" in compose["services"]["app"]["environment"]["ALLOWED_HOSTS"]
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
-    for private in (".env", ".venv", ".git", "media", "db.sqlite3*"):
+    for private in (".env", "**/.env", ".venv", ".git", "media", "db.sqlite3*"):
         assert private in ignored, f"the build context would carry {private}"
 
 
@@ -266,3 +266,61 @@ def test_compose_wires_postgresql_and_redis_into_the_app():
     assert services["migrate"]["entrypoint"][-2:] == ["migrate", "--noinput"]
     assert "manage.py reconcile_payments" in " ".join(services["reconcile"]["entrypoint"])
     assert app["ports"] == ["127.0.0.1:8000:8000"]
+
+
+# --- settings per environment ------------------------------------------------------------
+
+
+def production_settings(**env) -> dict:
+    """The settings a production process computes from `env` (a fresh interpreter each)."""
+    import json
+    import sys
+
+    from tests.deploy.conftest import app_env, run
+
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "from django.core.files.storage import storages; d = storages['default']; "
+        "print(json.dumps({'cache': s.CACHES['default'], "
+        "'storage': type(d).__module__ + '.' + type(d).__name__, "
+        "'static': s.STORAGES['staticfiles']['BACKEND'], 'serve_media': s.SERVE_MEDIA, "
+        "'num_proxies': s.REST_FRAMEWORK['NUM_PROXIES'], "
+        "'endpoint': getattr(s, 'AWS_S3_ENDPOINT_URL', 'unset'), "
+        "'url': d.url('funding/a b.png') if s.AWS_STORAGE_BUCKET_NAME else None}))"
+    )
+    environment = app_env(**{k: v for k, v in env.items() if v is not None})
+    for name in [k for k, v in env.items() if v is None]:
+        environment.pop(name, None)  # unset: the settings' own default applies
+    return json.loads(run([sys.executable, "-c", script], environment))
+
+
+def test_cache_is_redis_when_redis_url_is_set_and_local_memory_otherwise():
+    local = production_settings()
+    assert local["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    shared = production_settings(REDIS_URL="redis://127.0.0.1:6379/4", CACHE_KEY_PREFIX="x1")
+    assert shared["cache"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert shared["cache"]["LOCATION"] == "redis://127.0.0.1:6379/4"
+    assert shared["cache"]["KEY_PREFIX"] == "x1"
+
+
+def test_object_storage_keeps_site_relative_media_paths():
+    disk = production_settings(SERVE_MEDIA=None)
+    assert disk["storage"] == "django.core.files.storage.filesystem.FileSystemStorage"
+    assert disk["serve_media"] is True
+    bucket = production_settings(
+        AWS_STORAGE_BUCKET_NAME="funsun-media",
+        AWS_S3_ENDPOINT_URL="",  # compose passes unset variables as empty strings
+        AWS_LOCATION="uploads",
+        SERVE_MEDIA=None,
+    )
+    assert bucket["storage"] == "funsun.storage.MediaPathS3Storage"
+    assert bucket["endpoint"] is None
+    assert bucket["url"] == "/media/funding/a%20b.png"
+    assert bucket["serve_media"] is False
+
+
+def test_production_static_files_are_hashed_and_proxies_are_not_trusted_by_default():
+    default = production_settings()
+    assert default["static"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    assert default["num_proxies"] == 0
+    assert production_settings(NUM_PROXIES="1")["num_proxies"] == 1
