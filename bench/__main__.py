@@ -1,0 +1,850 @@
+"""`python -m bench`: seed, serve with gunicorn, load every path, count queries, report.
+
+For each database asked for (--db sqlite|postgres|both):
+  1. drop and recreate the benchmark database (bench/out/bench.sqlite3, or funsun_bench on
+     127.0.0.1:5432), migrate it with manage.py and seed it (bench/seed.py);
+  2. mint tokens for the bench user and the payers (bench/inproc.py prepare);
+  3. start gunicorn (deploy/gunicorn.conf.py, flags below) on a free 127.0.0.1 port;
+  4. per read path: probe once (a route that is not there is reported "missing (status N)"),
+     warm up, then wrk (bench/wrk.lua) with --clients connections for --duration seconds;
+     the journey (the write path) runs with bench/journey.py; CPU of the server, the database
+     and the load generator is sampled from /proc around every measurement;
+  5. stop the server; count SQL queries per request in-process (bench/inproc.py queries) and
+     check the money invariant (bench/inproc.py check);
+  6. print a table and write bench/RESULTS.md (a partial run writes bench/out/RESULTS-partial.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import runpy
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from bench.common import (
+    BENCH_DIR,
+    OUT_DIR,
+    PATHS,
+    PATHS_BY_NAME,
+    PG_ADMIN_URL,
+    PG_NAME,
+    PYTHON,
+    ROOT,
+    SQLITE_PATH,
+    VENDOR,
+    django_env,
+    out_file,
+    parse_emitted,
+    read_json,
+    write_json,
+)
+
+TICK = os.sysconf("SC_CLK_TCK")
+DB_TITLE = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+READ_FRACTION = {"read": 0.5, "search": 0.25}
+P99_LIMIT_MS = 60.0
+JOURNEY_TARGET = 60.0
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+def run(cmd: list[str], env: dict | None = None, timeout: float = 600) -> str:
+    """Run a bounded child; its stdout is returned, a failure stops the benchmark."""
+    done = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-3000:] + done.stderr[-5000:])
+        raise SystemExit(f"failed ({done.returncode}): {' '.join(cmd)}")
+    return done.stdout
+
+
+def run_json(cmd: list[str], env: dict | None = None, timeout: float = 600):
+    return parse_emitted(run(cmd, env, timeout))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
+
+
+def proc_ticks(pid: int, with_children: bool = False) -> int:
+    """CPU ticks of a process; with its waited-for children's (recycled workers) if asked."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+    return utime + stime + ((cutime + cstime) if with_children else 0)
+
+
+def bench_db_pids() -> list[int]:
+    """PostgreSQL backends serving the benchmark database (read from /proc, never touched)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            if PG_NAME.encode() in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+def machine_ticks() -> tuple[int, int]:
+    values = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+class CpuSample:
+    """CPU used by the server, the database, the load generator and everything else."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self.start = self._now()
+
+    def _now(self) -> dict:
+        busy, total = machine_ticks()
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        db_pids = bench_db_pids()
+        return {
+            "time": time.monotonic(),
+            "busy": busy,
+            "total": total,
+            "server": proc_ticks(self.server_pid, with_children=True)
+            + sum(proc_ticks(p) for p in children(self.server_pid)),
+            "db": {p: proc_ticks(p) for p in db_pids},
+            "load": (usage.ru_utime + usage.ru_stime) * TICK,
+        }
+
+    def stop(self) -> dict:
+        end = self._now()
+        start = self.start
+        seconds = end["time"] - start["time"]
+        cores = os.cpu_count() or 1
+        db = sum(t - start["db"].get(p, 0) for p, t in end["db"].items()) / TICK
+        server = (end["server"] - start["server"]) / TICK
+        load = (end["load"] - start["load"]) / TICK
+        busy = (end["busy"] - start["busy"]) / max(1, end["total"] - start["total"])
+        machine = busy * cores * seconds
+        return {
+            "seconds": seconds,
+            "machine_busy": busy,
+            "server_cpu_s": server,
+            "db_cpu_s": db,
+            "load_cpu_s": load,
+            "other_cpu_s": max(0.0, machine - server - db - load),
+        }
+
+
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def server_settings(args) -> dict:
+    """What gunicorn will run with: deploy/gunicorn.conf.py, then the command line's flags."""
+    conf = runpy.run_path(str(GUNICORN_CONF))
+    return {
+        "worker_class": conf.get("worker_class", "sync"),
+        "workers": args.workers if args.workers is not None else conf.get("workers", 1),
+        "threads": args.threads if args.threads is not None else conf.get("threads", 1),
+        "max_requests": (
+            args.max_requests if args.max_requests is not None else conf.get("max_requests", 0)
+        ),
+        # As deployed: the access log goes to stdout, here bench/out/server-<db>.log.
+        "access_log": conf.get("accesslog"),
+    }
+
+
+class Server:
+    """gunicorn against the benchmark database, in its own process group, bound to 127.0.0.1."""
+
+    def __init__(self, db: str, secret_key: str, args):
+        self.port = free_port()
+        self.env = django_env(db, secret_key=secret_key, port=self.port)
+        self.log_path = out_file(f"server-{db}.log")
+        self.cmd = [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "funsun.wsgi",
+            "-c",
+            str(GUNICORN_CONF),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+        ]
+        # Flags override deploy/gunicorn.conf.py only where the command line asked to.
+        for flag, value in (
+            ("--workers", args.workers),
+            ("--threads", args.threads),
+            ("--max-requests", args.max_requests),
+        ):
+            if value is not None:
+                self.cmd += [flag, str(value)]
+        self.settings = server_settings(args)
+        self.workers = self.settings["workers"]
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        self.log_file = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            self.cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited; see {self.log_path}")
+            # Ready when every worker is up (one answering is not enough) and answers.
+            if len(children(self.proc.pid)) >= self.workers:
+                with contextlib.suppress(OSError):
+                    if get(self.port, "/healthz?ready=1")[0] == 200:
+                        time.sleep(1.0)  # the last workers finish importing the app
+                        return self
+            time.sleep(0.3)
+        self.__exit__(None, None, None)
+        raise SystemExit(f"gunicorn did not become ready; see {self.log_path}")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                # Only our own process group: the gunicorn master and its workers.
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.log_file.close()
+        self.proc = None
+
+
+def get(port: int, path: str, token: str = "") -> tuple[int, bytes]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+# --- load -----------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str | None:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    log("wrk is missing: installing Debian's package (apt-get install -y wrk)")
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], timeout=300, check=False)
+    found = shutil.which("wrk")
+    if not found:
+        log("wrk unavailable: reads use the Python load client (bench/pyload.py)")
+    return found
+
+
+def load_read(port: int, url: str, token: str, args, wrk: str | None, server_pid: int) -> dict:
+    env = dict(os.environ, BENCH_TOKEN=token)
+    target = f"http://127.0.0.1:{port}{url}"
+    if wrk:
+        common = [wrk, "-t", str(args.wrk_threads), "-c", str(args.clients), "--timeout", "10s"]
+        script = ["-s", str(BENCH_DIR / "wrk.lua")]
+        run([*common, "-d", f"{args.warmup}s", *script, target], env, timeout=args.warmup + 60)
+        cpu = CpuSample(server_pid)
+        result = run_json(
+            [*common, "-d", f"{args.duration}s", *script, target],
+            env,
+            timeout=args.duration + 60,
+        )
+    else:
+        cpu = CpuSample(server_pid)
+        result = run_json(
+            [
+                PYTHON,
+                "-m",
+                "bench.pyload",
+                "--port",
+                str(port),
+                "--path",
+                url,
+                "--clients",
+                str(args.clients),
+                "--duration",
+                str(args.duration),
+                "--warmup",
+                str(args.warmup),
+            ],
+            env,
+            timeout=args.duration + args.warmup + 180,
+        )
+    result["cpu"] = cpu.stop()
+    if wrk:
+        result["cpu"]["seconds"] = result["duration_us"] / 1e6
+    seconds = result["duration_us"] / 1e6
+    ok = sum(n for code, n in result["statuses"].items() if code.startswith("2"))
+    return {
+        "rps": ok / seconds,
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "requests": result["requests"],
+        "statuses": result["statuses"],
+        "errors": result["errors"],
+        "cpu": result["cpu"],
+        "tool": "wrk" if wrk else "pyload",
+    }
+
+
+def warm_server(port: int, args, wrk: str | None) -> None:
+    """Load /healthz until the rate settles: every worker imports the app (URL map, views,
+    serializers) on its first requests, which takes seconds of CPU on this machine."""
+    last = 0.0
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        if wrk:
+            out = run_json(
+                [wrk, "-t", "1", "-c", str(args.clients), "-d", "2s", "-s",
+                 str(BENCH_DIR / "wrk.lua"), f"http://127.0.0.1:{port}/healthz"],
+                timeout=60,
+            )  # fmt: skip
+            rate = out["requests"] / 2
+        else:
+            started = time.monotonic()
+            for _ in range(200):
+                get(port, "/healthz")
+            rate = 200 / (time.monotonic() - started)
+        if rate > 0 and last > 0 and abs(rate - last) / max(rate, last) < 0.25:
+            break
+        last = rate
+    log(f"server warm: /healthz at {last:.0f} req/s")
+
+
+def measure_journey(port: int, fixture_path: Path, args, server_pid: int) -> dict:
+    probe = run_json(
+        [
+            PYTHON,
+            "-m",
+            "bench.journey",
+            "--port",
+            str(port),
+            "--fixture",
+            str(fixture_path),
+            "--once",
+        ],
+        timeout=120,
+    )
+    if not probe["ok"]:
+        return {"missing": f"{probe['step']} answered {probe['status']}", "probe": probe}
+    cpu = CpuSample(server_pid)
+    result = run_json(
+        [
+            PYTHON,
+            "-m",
+            "bench.journey",
+            "--port",
+            str(port),
+            "--fixture",
+            str(fixture_path),
+            "--clients",
+            str(args.clients),
+            "--duration",
+            str(args.duration),
+            "--warmup",
+            str(args.warmup),
+            "--processes",
+            str(args.journey_processes),
+        ],
+        timeout=args.duration + args.warmup + 240,
+    )
+    result["cpu"] = cpu.stop()
+    return result
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def reset_database(db: str) -> None:
+    if db == "sqlite":
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {PG_NAME}")
+
+
+def machine_busy(seconds: float = 2.0) -> float:
+    """How busy the cores are with nothing of ours running: other work skews every figure."""
+    busy0, total0 = machine_ticks()
+    time.sleep(seconds)
+    busy1, total1 = machine_ticks()
+    return (busy1 - busy0) / max(1, total1 - total0)
+
+
+def database_version(db: str) -> str:
+    if db == "sqlite":
+        return f"SQLite {sqlite3.sqlite_version}"
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL) as conn:
+        return "PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0].split()[0]
+
+
+def seed(db: str, secret_key: str) -> dict:
+    env = django_env(db, secret_key=secret_key)
+    started = time.perf_counter()
+    reset_database(db)
+    run([PYTHON, "manage.py", "migrate", "--noinput"], env)
+    migrated = time.perf_counter()
+    info = run_json([PYTHON, "-m", "bench.seed"], env)
+    info["seconds"]["reset_and_migrate"] = round(migrated - started, 2)
+    info["seconds"]["total"] = round(time.perf_counter() - started, 2)
+    write_json(out_file(f"seed-{VENDOR[db]}.json"), info)
+    return info
+
+
+# --- one database ---------------------------------------------------------------------------
+
+
+def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
+    secret_key = secrets.token_urlsafe(50)
+    env = django_env(db, secret_key=secret_key)
+    if args.reuse_db and out_file(f"seed-{VENDOR[db]}.json").exists():
+        log(f"{db}: reusing the seeded database")
+        seed_info = read_json(out_file(f"seed-{VENDOR[db]}.json"))
+    else:
+        log(f"{db}: seeding (drop, migrate, bulk insert)")
+        seed_info = seed(db, secret_key)
+        log(f"{db}: seeded in {seed_info['seconds']['total']} s: {seed_info['counts']}")
+    if args.seed_only:
+        return {"db": db, "seed": seed_info}
+    run([PYTHON, "-m", "bench.inproc", "prepare"], env)
+    fixture_path = out_file(f"fixture-{VENDOR[db]}.json")
+    fixture = read_json(fixture_path)
+    before = fixture["state"]
+    results: dict[str, dict] = {}
+    idle_busy = machine_busy()
+    if idle_busy > 0.15:
+        log(f"warning: the machine is {idle_busy:.0%} busy before the load: figures will be low")
+    with Server(db, secret_key, args) as server:
+        settings = server.settings
+        log(
+            f"{db}: gunicorn on 127.0.0.1:{server.port}: {settings['worker_class']}, "
+            f"{settings['workers']} workers x {settings['threads']} threads, "
+            f"max_requests {settings['max_requests']}"
+        )
+        warm_server(server.port, args, wrk)
+        for name in names:
+            path = PATHS_BY_NAME[name]
+            if path.kind == "journey":
+                log(f"{db}: journey ({args.clients} clients, {args.duration} s)")
+                results[name] = measure_journey(server.port, fixture_path, args, server.proc.pid)
+                continue
+            url = path.url.format(**fixture)
+            token = fixture["bench_token"] if path.auth else ""
+            status, _ = get(server.port, url, token)
+            if status != 200:
+                results[name] = {"missing": f"status {status}"}
+                log(f"{db}: {name:12} missing (status {status})")
+                continue
+            results[name] = load_read(server.port, url, token, args, wrk, server.proc.pid)
+            r = results[name]
+            log(
+                f"{db}: {name:12} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  "
+                f"p99 {r['p99_ms']:6.1f} ms  statuses {r['statuses']}"
+            )
+    log(f"{db}: counting SQL queries per request (in-process) and checking the money")
+    queries = run_json([PYTHON, "-m", "bench.inproc", "queries", "--paths", ",".join(names)], env)
+    after = run_json([PYTHON, "-m", "bench.inproc", "check"], env)
+    if args.profile:
+        log(f"{db}: profiling in-process with cProfile")
+        for name, p in run_json(
+            [PYTHON, "-m", "bench.inproc", "profile", "--paths", ",".join(names)], env
+        ).items():
+            log(f"{db}: {name:12} {p['ms_per_request']:7.2f} ms/request in-process -> {p['file']}")
+    return {
+        "db": db,
+        "db_version": database_version(db),
+        "seed": seed_info,
+        "results": results,
+        "queries": queries,
+        "money_before": before,
+        "money_after": after,
+        "busy_before": idle_busy,
+        "server": server_settings(args),
+        "load": {
+            "clients": args.clients,
+            "duration": args.duration,
+            "warmup": args.warmup,
+            "tool": "wrk" if wrk else "pyload",
+        },
+    }
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    versions = json.loads(
+        run(
+            [
+                PYTHON,
+                "-c",
+                "import json, django, rest_framework, gunicorn, rest_framework_simplejwt as j;"
+                "from importlib.metadata import version as v;"
+                "print(json.dumps({'django': django.get_version(),"
+                " 'drf': rest_framework.VERSION, 'gunicorn': gunicorn.__version__,"
+                " 'simplejwt': v('djangorestframework-simplejwt'),"
+                " 'psycopg': v('psycopg')}))",
+            ]
+        )
+    )
+    wrk = shutil.which("wrk")
+    wrk_version = ""
+    if wrk:
+        text = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+        wrk_version = (text.stdout + text.stderr).split("Copyright")[0].strip()
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "wrk": wrk_version,
+        **versions,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+    }
+
+
+def evaluate(db: str, name: str, r: dict, ceiling: float | None) -> tuple[str, list[str]]:
+    """('yes' / 'no' / '-', the reasons of a miss, each with how much)."""
+    path = PATHS_BY_NAME[name]
+    if "missing" in r:
+        return "missing", [f"route missing ({r['missing']})"]
+    misses = []
+    if path.kind in READ_FRACTION:
+        want = READ_FRACTION[path.kind]
+        if ceiling:
+            got = r["rps"] / ceiling
+            if got < want:
+                misses.append(
+                    f"{got:.0%} of the ceiling < {want:.0%} ({want * ceiling - r['rps']:.0f} "
+                    f"req/s short, x{want * ceiling / max(r['rps'], 0.1):.2f} needed)"
+                )
+        if r["p99_ms"] > P99_LIMIT_MS:
+            misses.append(f"p99 {r['p99_ms']:.1f} ms > {P99_LIMIT_MS:.0f} ms")
+        bad = {c: n for c, n in r["statuses"].items() if not c.startswith("2")}
+        if bad:
+            misses.append(f"non-2xx answers {bad}")
+    elif path.kind == "journey":
+        if db == "postgres" and r["per_second"] < JOURNEY_TARGET:
+            misses.append(
+                f"{r['per_second']:.1f} contributions/s < {JOURNEY_TARGET:.0f} "
+                f"({JOURNEY_TARGET - r['per_second']:.1f}/s short)"
+            )
+        if r["errors"]:
+            misses.append(f"failed journeys {r['errors']}")
+    else:
+        return "-", []
+    return ("no" if misses else "yes"), misses
+
+
+def bound_by(r: dict, queries: int | None, ceiling_cpu_ms: float | None) -> str:
+    """What the measurement says limits a path: CPU (whose), or waiting."""
+    cpu = r.get("cpu")
+    if not cpu:
+        return ""
+    done = r.get("completed") or (r["rps"] * cpu["seconds"] if "rps" in r else 0)
+    per = (lambda s: f"{1000 * s / done:.2f} ms") if done else (lambda s: "n/a")
+    parts = [
+        f"machine {cpu['machine_busy']:.0%} busy",
+        f"server {per(cpu['server_cpu_s'])} CPU/{'contribution' if 'completed' in r else 'req'}",
+    ]
+    if cpu["db_cpu_s"]:
+        parts.append(f"PostgreSQL {per(cpu['db_cpu_s'])}")
+    parts.append(f"load generator {cpu['load_cpu_s'] / cpu['seconds']:.2f} cores")
+    if cpu["other_cpu_s"] / cpu["seconds"] > 0.1:
+        parts.append(f"other processes {cpu['other_cpu_s'] / cpu['seconds']:.2f} cores (noise)")
+    if queries is not None:
+        parts.append(f"{queries} SQL queries")
+    text = ", ".join(parts)
+    if cpu["machine_busy"] >= 0.9:
+        verdict = "CPU-bound"
+        if ceiling_cpu_ms and done and "rps" in r:
+            ratio = 1000 * cpu["server_cpu_s"] / done / ceiling_cpu_ms
+            verdict += f" (the server spends x{ratio:.1f} the ceiling's CPU per request)"
+    else:
+        verdict = "not CPU-bound: waiting (locks, I/O or too few workers/threads)"
+    return f"{verdict}: {text}"
+
+
+def table(run_result: dict) -> tuple[str, list[str]]:
+    db = run_result["db"]
+    results = run_result["results"]
+    queries = run_result["queries"]
+    ceiling = results.get("ceiling", {}).get("rps")
+    ceiling_cpu_ms = None
+    if ceiling and "cpu" in results["ceiling"]:
+        c = results["ceiling"]
+        ceiling_cpu_ms = 1000 * c["cpu"]["server_cpu_s"] / max(1, c["rps"] * c["cpu"]["seconds"])
+    lines = [
+        "| path | req/s | p50 ms | p99 ms | SQL/req | of ceiling | server CPU/req | target | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    notes = []
+    for name, r in results.items():
+        path = PATHS_BY_NAME[name]
+        q = queries.get(name, {})
+        nq = q.get("queries") if q.get("status") in (200, 201) else None
+        met, misses = evaluate(db, name, r, ceiling)
+        label = f"`{name}` {path.note}"
+        if "missing" in r:
+            lines.append(
+                f"| {label} | missing ({r['missing']}) | | | | | | {path.target(db)} | missing |"
+            )
+            continue
+        cpu = r.get("cpu", {})
+        if path.kind == "journey":
+            done = max(1, r["completed"])
+            lines.append(
+                f"| {label} | {r['per_second']:.1f} contrib/s ({r['requests_per_second']:.0f}"
+                f" req/s) | {r['p50_ms'] or 0:.1f} | {r['p99_ms'] or 0:.1f} | "
+                f"{nq if nq is not None else '?'} / journey | - | "
+                f"{1000 * cpu.get('server_cpu_s', 0) / done:.1f} ms | {path.target(db)} | {met} |"
+            )
+        else:
+            served = max(1.0, r["rps"] * cpu.get("seconds", 1))
+            fraction = f"{r['rps'] / ceiling:.0%}" if ceiling else "?"
+            lines.append(
+                f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                f"{nq if nq is not None else '?'} | {fraction} | "
+                f"{1000 * cpu.get('server_cpu_s', 0) / served:.2f} ms | {path.target(db)} | "
+                f"{met} |"
+            )
+        if misses:
+            bound = bound_by(r, nq, ceiling_cpu_ms)
+            notes.append(f"- `{name}` missed: {'; '.join(misses)}. Bounded by: {bound}")
+    return "\n".join(lines), notes
+
+
+def section(run_result: dict) -> str:
+    db = run_result["db"]
+    seed_info = run_result["seed"]
+    counts = seed_info["counts"]
+    secs = seed_info["seconds"]
+    rows, notes = table(run_result)
+    before, after = run_result["money_before"], run_result["money_after"]
+    journey = run_result["results"].get("journey", {})
+    new = (after["contributions"] or 0) - (before["contributions"] or 0)
+    approved_left = after["payments_by_state"].get("approved", 0)
+    examples = after["mismatched_examples"][:3]
+    examples = f", e.g. (id, current, sum) {examples}" if examples else ""
+    money = (
+        f"sum(contributions) == current_amount for every funding: "
+        f"{'yes' if after['mismatched_fundings'] == 0 else 'NO'} "
+        f"({after['mismatched_fundings']} of {after['fundings']} fundings differ"
+        f"{examples}"
+        f"); over goal: {after['over_goal']}; contributions {before['contributions']} -> "
+        f"{after['contributions']} (+{new}); payments by state {after['payments_by_state']}"
+        f"; approved but not credited: {approved_left}"
+    )
+    if journey and "completed" in journey:
+        money += (
+            f"; the journey clients saw {journey['completed']} completed in the measured window"
+            f" (warm-up, probe, journeys past the window and the query count add the rest)"
+        )
+    server = run_result["server"]
+    load = run_result["load"]
+    queries_note = ""
+    jq = run_result["queries"].get("journey", {})
+    if jq.get("steps"):
+        queries_note = "Journey queries per step: " + ", ".join(
+            f"{p} {s}: {n}" for p, s, n in jq["steps"]
+        )
+    parts = [
+        f"<!-- db:{db} -->",
+        f"## {DB_TITLE[db]} ({run_result['db_version']})",
+        "",
+        f"Seed: {counts['accounts']} accounts, {counts['follows']} follows "
+        f"({counts['mutual_pairs']} mutual pairs), {counts['fundings']} fundings, "
+        f"{counts['contributions']} contributions and payments; reset+migrate "
+        f"{secs.get('reset_and_migrate', '?')} s, generate {secs['generate']} s, insert "
+        f"{secs['insert']} s, total {secs.get('total', '?')} s.",
+        f"Server: gunicorn with deploy/gunicorn.conf.py: {server['worker_class']}, "
+        f"{server['workers']} workers x {server['threads']} threads, max_requests "
+        f"{server['max_requests']}, access log {'on' if server['access_log'] else 'off'}; "
+        "DEBUG off. "
+        f"Load: {load['tool']}, {load['clients']} "
+        f"connections, closed loop, {load['warmup']} s warm-up + {load['duration']} s per path. "
+        f"Cores busy before the load (other processes): {run_result['busy_before']:.0%}"
+        + (" - NOISY, rerun on a quiet machine." if run_result["busy_before"] > 0.15 else "."),
+        "",
+        rows,
+        "",
+        f"Money check after the load: {money}.",
+    ]
+    if queries_note:
+        parts += ["", queries_note + "."]
+    parts += ["", "Missed targets:" if notes else "Every measured target met."]
+    parts += notes
+    parts += [f"<!-- /db:{db} -->"]
+    return "\n".join(parts)
+
+
+def write_results(path: Path, runs: list[dict], info: dict, argv: list[str]) -> None:
+    kept: dict[str, str] = {}
+    if path.exists():
+        text = path.read_text()
+        for db in DB_TITLE:
+            start, end = f"<!-- db:{db} -->", f"<!-- /db:{db} -->"
+            if start in text and end in text:
+                kept[db] = text[text.index(start) : text.index(end) + len(end)]
+    for r in runs:
+        kept[r["db"]] = section(r)
+    head = [
+        "# FunSun benchmark results",
+        "",
+        "Written by `make bench` (`python -m bench`); bench/README.md says what is measured.",
+        f"Last run: `python -m bench {' '.join(argv)}` on {info['date']}.",
+        "",
+        f"Machine: {info['cpu']}, {info['nproc']} cores (nproc), {info['memory']} memory; "
+        f"{info['platform']}; load average at the start {' '.join(info['loadavg'])}.",
+        f"Versions: Python {info['python']}, Django {info['django']}, DRF {info['drf']}, "
+        f"simplejwt {info['simplejwt']}, gunicorn {info['gunicorn']}, psycopg {info['psycopg']}, "
+        f"{info['wrk'] or 'no wrk (Python load client)'}.",
+        "",
+        "Targets: every read >= 50 % of the ceiling's req/s (`ceiling` = /healthz through the "
+        "same middleware) with p99 <= 60 ms; user search >= 25 %; the journey >= 60 "
+        "contributions/s on PostgreSQL, none lost. `server CPU/req` is the gunicorn processes' "
+        "CPU time divided by the answered requests.",
+        "",
+    ]
+    body = [kept[db] for db in DB_TITLE if db in kept]
+    path.write_text("\n".join(head) + "\n" + "\n\n".join(body) + "\n")
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--duration", type=int, default=15, help="seconds measured per path")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per path")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    parser.add_argument(
+        "--paths",
+        default="all",
+        help="comma-separated, from: " + ", ".join(p.name for p in PATHS),
+    )
+    parser.add_argument("--seed-only", action="store_true", help="seed, then stop")
+    parser.add_argument("--reuse-db", action="store_true", help="skip seeding if seeded before")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: deploy conf)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: deploy conf)")
+    parser.add_argument(
+        "--max-requests", type=int, help="worker recycling, 0 never (default: deploy conf)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also cProfile each read path in-process"
+    )
+    parser.add_argument(
+        "--load-client",
+        choices=["wrk", "python"],
+        default="wrk",
+        help="reads: wrk (installed when missing) or the Python client",
+    )
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--journey-processes", type=int, default=4)
+    parser.add_argument("--results", help="where to write the report (default: see above)")
+    args = parser.parse_args(argv)
+
+    names = [p.name for p in PATHS] if args.paths == "all" else args.paths.split(",")
+    unknown = [n for n in names if n not in PATHS_BY_NAME]
+    if unknown:
+        parser.error(f"unknown paths: {unknown}")
+    if "ceiling" not in names:
+        names.insert(0, "ceiling")  # every fraction is of the ceiling measured in the same run
+    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    wrk = None if args.seed_only or args.load_client == "python" else ensure_wrk()
+    runs = []
+    for db in dbs:
+        result = bench_database(db, args, names, wrk)
+        write_json(out_file(f"results-{db}.json"), result)
+        if args.seed_only:
+            continue
+        runs.append(result)
+        rows, notes = table(result)
+        print(f"\n{DB_TITLE[db]} ({result['db_version']})\n{rows}")
+        for note in notes:
+            print(note)
+        print(section(result).split("Money check after the load: ", 1)[1].split("\n")[0])
+    if not runs:
+        return
+    full = len(names) == len(PATHS) and args.duration >= 15 and args.clients == 16
+    target = (
+        Path(args.results)
+        if args.results
+        else (BENCH_DIR / "RESULTS.md" if full else out_file("RESULTS-partial.md"))
+    )
+    write_results(target, runs, info, argv)
+    log(f"results written to {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+
+
+if __name__ == "__main__":
+    main()

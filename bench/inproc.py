@@ -1,0 +1,221 @@
+"""The parts of the benchmark that run inside Django, against the benchmark database.
+
+    python -m bench.inproc prepare   tokens for the bench user and the payers -> fixture JSON
+    python -m bench.inproc queries   SQL queries per request of every path (django.test.Client)
+    python -m bench.inproc check     the money invariant: sum(contributions) == current_amount
+    python -m bench.inproc profile   cProfile of --repeat requests per read path -> bench/out/
+
+The orchestrator runs these in the environment of one benchmark database (same settings as
+the server: DEBUG off, the same DATABASE_URL), never against db.sqlite3 or a test database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import django
+
+from bench.common import PATHS, emit, out_file, read_json, write_json
+
+
+def prepare(vendor: str) -> dict:
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.models import Account
+
+    seed = read_json(out_file(f"seed-{vendor}.json"))
+    wanted = [seed["bench_user_id"], *seed["payer_ids"]]
+    accounts = Account.objects.in_bulk(wanted)
+    tokens = {pk: str(RefreshToken.for_user(accounts[pk]).access_token) for pk in wanted}
+    fixture = seed | {
+        "bench_token": tokens[seed["bench_user_id"]],
+        "payer_tokens": [tokens[pk] for pk in seed["payer_ids"]],
+    }
+    fixture["state"] = money_state()
+    write_json(out_file(f"fixture-{vendor}.json"), fixture)
+    return {"fixture": str(out_file(f"fixture-{vendor}.json")), "state": fixture["state"]}
+
+
+class ClientTransport:
+    """The journey's transport, in-process through django.test.Client (no CSRF checks)."""
+
+    def __init__(self):
+        from django.test import Client
+
+        self.client = Client(HTTP_HOST="127.0.0.1")
+
+    def request(self, method: str, path: str, headers: dict, body: bytes | None = None):
+        extra = {
+            "HTTP_" + k.upper().replace("-", "_"): v
+            for k, v in headers.items()
+            if k.lower() != "content-type"
+        }
+        content_type = headers.get("Content-Type", "application/octet-stream")
+        response = self.client.generic(
+            method, path, data=body or b"", content_type=content_type, **extra
+        )
+        return response.status_code, {k.lower(): v for k, v in response.items()}, response.content
+
+
+def queries(vendor: str, names: list[str]) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.journey import JourneyError, run_journey
+
+    fixture = read_json(out_file(f"fixture-{vendor}.json"))
+    transport = ClientTransport()
+    auth = {"Authorization": f"Bearer {fixture['bench_token']}"}
+    results = {}
+    for path in PATHS:
+        if path.name not in names or path.kind == "journey":
+            continue
+        url = path.url.format(**fixture)
+        headers = auth if path.auth else {}
+        transport.request("GET", url, headers)  # warm per-process caches first
+        with CaptureQueriesContext(connection) as ctx:
+            status, _, _ = transport.request("GET", url, headers)
+        results[path.name] = {
+            "status": status,
+            "queries": len(ctx.captured_queries),
+            "sql": [q["sql"][:600] for q in ctx.captured_queries],
+        }
+    if "journey" in names:
+        per_step: list[dict] = []
+        ctx = CaptureQueriesContext(connection)
+
+        class Counting:
+            def request(self, method, path, headers, body=None):
+                with CaptureQueriesContext(connection) as step_ctx:
+                    answer = transport.request(method, path, headers, body)
+                per_step.append(
+                    {
+                        "path": path.split("?")[0],
+                        "status": answer[0],
+                        "queries": len(step_ctx.captured_queries),
+                        "sql": [q["sql"][:600] for q in step_ctx.captured_queries],
+                    }
+                )
+                return answer
+
+        try:
+            with ctx:
+                run_journey(
+                    Counting(),
+                    fixture["payer_tokens"][-1],
+                    fixture["target_ids"][-1],
+                    1_000,
+                    "bench query count",
+                )
+            results["journey"] = {
+                "status": 201,
+                "queries": len(ctx.captured_queries),
+                "steps": per_step,
+            }
+        except JourneyError as exc:
+            results["journey"] = {"status": exc.status, "step": exc.step, "steps": per_step}
+    write_json(out_file(f"queries-{vendor}.json"), results)
+    # The SQL text stays in the file; the orchestrator needs the counts only.
+    summary = {}
+    for name, result in results.items():
+        summary[name] = {k: v for k, v in result.items() if k not in ("sql", "steps")}
+        if "steps" in result:
+            summary[name]["steps"] = [
+                [s["path"], s["status"], s["queries"]] for s in result["steps"]
+            ]
+    return summary
+
+
+def profile(vendor: str, names: list[str], repeat: int) -> dict:
+    """Where a read path spends its time, in-process (no network, no contention)."""
+    import cProfile
+    import io
+    import pstats
+
+    fixture = read_json(out_file(f"fixture-{vendor}.json"))
+    transport = ClientTransport()
+    auth = {"Authorization": f"Bearer {fixture['bench_token']}"}
+    timings = {}
+    for path in PATHS:
+        if path.name not in names or path.kind == "journey":
+            continue
+        url = path.url.format(**fixture)
+        headers = auth if path.auth else {}
+        for _ in range(5):
+            transport.request("GET", url, headers)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for _ in range(repeat):
+            transport.request("GET", url, headers)
+        profiler.disable()
+        per_request = (time.perf_counter() - started) / repeat * 1000
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text)
+        text.write(f"{url}: {per_request:.2f} ms a request in-process under cProfile\n")
+        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("tottime").print_stats(25)
+        target = out_file(f"profile-{vendor}-{path.name}.txt")
+        target.write_text(text.getvalue())
+        timings[path.name] = {"ms_per_request": round(per_request, 2), "file": str(target)}
+    return timings
+
+
+def money_state() -> dict:
+    """Counts that show whether money was lost: the invariant and the payments' states."""
+    from django.db.models import Count, F, Q, Sum
+    from django.db.models.functions import Coalesce
+
+    from fundings.models import Contribution, Funding
+    from payments.models import Payment
+
+    started = time.perf_counter()
+    sums = Funding.objects.annotate(
+        credited=Coalesce(
+            Sum("contributions__amount", filter=Q(contributions__refunded_on__isnull=True)), 0
+        )
+    )
+    mismatched = list(
+        sums.exclude(current_amount=F("credited")).values_list("id", "current_amount", "credited")[
+            :20
+        ]
+    )
+    states = dict(Payment.objects.values_list("state").annotate(n=Count("id")).order_by())
+    last = Contribution.objects.order_by("-id").values_list("id", flat=True).first()
+    return {
+        "fundings": Funding.objects.count(),
+        "mismatched_fundings": len(mismatched),
+        "mismatched_examples": mismatched,
+        "over_goal": Funding.objects.filter(current_amount__gt=F("goal_amount")).count(),
+        "contributions": Contribution.objects.count(),
+        "last_contribution_id": last,
+        "payments_by_state": states,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("action", choices=["prepare", "queries", "check", "profile"])
+    parser.add_argument("--paths", default=",".join(p.name for p in PATHS))
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "funsun.settings")
+    django.setup()
+    from django.db import connection
+
+    vendor = connection.vendor
+    if args.action == "prepare":
+        emit(prepare(vendor))
+    elif args.action == "queries":
+        emit(queries(vendor, args.paths.split(",")))
+    elif args.action == "profile":
+        emit(profile(vendor, args.paths.split(","), args.repeat))
+    else:
+        emit(money_state())
+
+
+if __name__ == "__main__":
+    main()
