@@ -4,6 +4,7 @@ buyer's browser to, and the sandbox provider's checkout page."""
 from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.authentication import CSRFCheck
@@ -233,7 +234,7 @@ class SandboxCheckoutView(APIView):
     def get(self, request, tid: str):
         payment = sandbox.checkout_payment(tid)
         if payment is None:
-            return page("Unknown payment", format_html("<p>No such payment.</p>"), status=404)
+            return page("Unknown payment", mark_safe("<p>No such payment.</p>"), status=404)
         status = sandbox.sandbox_status(payment)
         funding = payment.funding
         parts = [
@@ -242,7 +243,7 @@ class SandboxCheckoutView(APIView):
         if funding is not None:
             parts.append(format_html("<p>For: <strong id='funding'>{}</strong></p>", funding.title))
         if sandbox.is_expired(payment):
-            parts.append(format_html("<p>This payment expired.</p>"))
+            parts.append(mark_safe("<p>This payment expired.</p>"))
         elif status in (sandbox.READY, sandbox.AUTHORIZED):
             token = get_token(request._request)
             parts.append(
@@ -279,7 +280,7 @@ class SandboxCheckoutView(APIView):
         _enforce_csrf(request._request)
         payment = sandbox.checkout_payment(tid)
         if payment is None:
-            return page("Unknown payment", format_html("<p>No such payment.</p>"), status=404)
+            return page("Unknown payment", mark_safe("<p>No such payment.</p>"), status=404)
         serializer = CheckoutActionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if serializer.validated_data["action"] == "pay":

@@ -1,13 +1,355 @@
-"""Money into and out of fundings: crediting payments, refunds, cancellation."""
+"""Money into and out of fundings: crediting payments, refunds, cancellation.
 
-from fundings.models import Funding
-from funsun.api.errors import Conflict
+The rules (PRODUCT.md, "Money invariants"): a funding's `current_amount` is the sum of its
+credited, not refunded contributions and never passes its goal; every contribution holds
+exactly one approved payment; money that cannot be credited goes back to the payer.
+
+Each decision is one transaction with the funding row locked (`select_for_update`; on
+SQLite the IMMEDIATE transaction takes the database's write lock) plus guarded UPDATEs that
+would refuse a wrong change even without the lock. Provider calls (refunds) come after
+the commit, never while the funding is locked; a refund that the provider does not confirm
+stays `refunding` and the reconciliation job finishes it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from accounts.models import Account
+from fundings.models import Contribution, Funding, FundingState, Payout
+from fundings.selectors import visible_fundings
+from funsun.api.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PaymentRequired,
+    UpstreamError,
+)
+from payments import services as payments
+from payments.models import Payment, PaymentState
+
+logger = logging.getLogger(__name__)
+
+
+class _Taken(Exception):
+    """The payment was credited or refunded by a concurrent request: try another one."""
+
+
+def _closed_reason(funding: Funding | None, amount: int) -> str | None:
+    if funding is None:
+        return "This funding does not exist."
+    if not funding.is_open:
+        return f"This funding is {funding.status} and takes no more money."
+    remaining = funding.goal_amount - funding.current_amount
+    if amount > remaining:
+        return f"This funding needs only {remaining} KRW more."
+    return None
+
+
+def _credit_once(
+    *, payer: Account, payment_id: int, funding_id: int, amount: int, message: str
+) -> Contribution | str:
+    """One attempt: the Contribution, or the reason the funding cannot take the money."""
+    with transaction.atomic():
+        funding = Funding.objects.select_for_update().filter(pk=funding_id).first()
+        reason = _closed_reason(funding, amount)
+        if reason:
+            return reason
+        if not payments.mark_credited(payment_id=payment_id, funding_id=funding_id):
+            raise _Taken
+        contribution = Contribution.objects.create(
+            funding=funding,
+            contributor=payer,
+            amount=amount,
+            message=message,
+            payment_id=payment_id,
+        )
+        # SET sees the row as it was: reaching the goal exactly closes the funding.
+        added = Funding.objects.filter(
+            pk=funding_id,
+            state=FundingState.OPEN,
+            current_amount__lte=F("goal_amount") - amount,
+        ).update(
+            current_amount=F("current_amount") + amount,
+            state=Case(
+                When(current_amount=F("goal_amount") - amount, then=Value(FundingState.ACHIEVED)),
+                default=F("state"),
+            ),
+            updated_on=timezone.now(),
+        )
+        if added != 1:  # impossible under the lock; the guard refuses it all the same
+            raise Conflict("This funding cannot take this amount.")
+    logger.info("payment %s credited to funding %s: %s KRW", payment_id, funding_id, amount)
+    return contribution
+
+
+def credit_payment(*, payer: Account, funding_id: int, amount: int, message: str) -> Contribution:
+    """POST /remit/: credit one approved payment of `payer` for `amount` to a funding.
+
+    No such payment: 402, nothing changes. The funding missing (or not visible to the
+    payer), closed, or needing less than `amount`: the payment is refunded at the provider
+    and 409 is raised.
+    """
+    tried: set[int] = set()
+    visible = visible_fundings(payer).filter(pk=funding_id).exists()
+    while True:
+        payment = payments.creditable_payment(
+            payer=payer, amount=amount, funding_id=funding_id, exclude=tried
+        )
+        if payment is None:
+            raise PaymentRequired(
+                f"No approved payment of {amount} KRW is waiting to be credited: pay first."
+            )
+        tried.add(payment.pk)
+        try:
+            if visible:
+                outcome = _credit_once(
+                    payer=payer,
+                    payment_id=payment.pk,
+                    funding_id=funding_id,
+                    amount=amount,
+                    message=message,
+                )
+            else:
+                outcome = "This funding does not exist."
+        except _Taken:
+            continue
+        if isinstance(outcome, Contribution):
+            return outcome
+        refunded = payments.refund_uncredited(
+            payment_id=payment.pk, reason=f"funding {funding_id} cannot take it: {outcome}"
+        )
+        if refunded is None:
+            continue  # consumed meanwhile by a concurrent request: not ours to refund
+        if refunded:
+            raise Conflict(f"{outcome} Your payment was refunded.")
+        raise Conflict(f"{outcome} Your payment will be refunded shortly.")
+
+
+# --- reads and edits of one contribution ---------------------------------------------------
+
+
+def _own_contribution(*, contribution_id: int, actor: Account) -> Contribution:
+    """The contribution, if `actor` made it: 404 when it does not exist or its funding is
+    invisible to the actor, 403 when visible but someone else's."""
+    contribution = (
+        Contribution.objects.select_related("contributor").filter(pk=contribution_id).first()
+    )
+    if contribution is None:
+        raise NotFound("Contribution not found.")
+    if contribution.contributor_id != actor.pk:
+        if visible_fundings(actor).filter(pk=contribution.funding_id).exists():
+            raise Forbidden("This is not your contribution.")
+        raise NotFound("Contribution not found.")
+    return contribution
+
+
+def update_message(*, contribution_id: int, actor: Account, message: str) -> Contribution:
+    """PUT /remit/: the contributor rewrites their message."""
+    contribution = _own_contribution(contribution_id=contribution_id, actor=actor)
+    if contribution.refunded_on is not None:
+        raise Conflict("This contribution was refunded.")
+    Contribution.objects.filter(pk=contribution.pk).update(message=message)
+    contribution.message = message
+    return contribution
+
+
+# --- refunds -------------------------------------------------------------------------------
+
+
+def _take_back(*, contribution_id: int, require_open: bool, reason: str) -> int | None:
+    """Take a contribution out of its funding in one transaction, and decide its refund.
+
+    Returns the payment id to refund, or None when the contribution was already refunded.
+    """
+    with transaction.atomic():
+        funding_id = (
+            Contribution.objects.filter(pk=contribution_id)
+            .values_list("funding_id", flat=True)
+            .get()
+        )
+        funding = Funding.objects.select_for_update().get(pk=funding_id)
+        contribution = Contribution.objects.get(pk=contribution_id)
+        if contribution.refunded_on is not None:
+            return None
+        if require_open and not funding.is_open:
+            raise Conflict(f"This funding is {funding.status}: its contributions stay.")
+        if (
+            funding.state == FundingState.PAID_OUT
+            or Payout.objects.filter(funding=funding).exists()
+        ):
+            raise Conflict("This funding's money was paid out to its author.")
+        marked = Contribution.objects.filter(pk=contribution_id, refunded_on__isnull=True).update(
+            refunded_on=timezone.now()
+        )
+        taken = Funding.objects.filter(
+            pk=funding_id, current_amount__gte=contribution.amount
+        ).update(current_amount=F("current_amount") - contribution.amount)
+        started = payments.begin_refund(
+            payment_id=contribution.payment_id,
+            from_states=[PaymentState.CREDITED],
+            reason=reason,
+        )
+        if not (marked and taken and started):
+            # Books that disagree with themselves: change nothing, let a person look.
+            logger.error("contribution %s could not be taken back consistently", contribution_id)
+            raise Conflict("This contribution cannot be refunded right now.")
+    logger.info("contribution %s taken out of funding %s: %s", contribution_id, funding_id, reason)
+    return contribution.payment_id
+
+
+def _refund_pending_payment(contribution: Contribution) -> bool:
+    """A contribution already taken back whose refund the provider has not confirmed."""
+    state = Payment.objects.filter(pk=contribution.payment_id).values_list("state", flat=True)
+    state = state.first()
+    if state == PaymentState.REFUNDING:
+        return payments.retry_refund(payment_id=contribution.payment_id)
+    return True
+
+
+def refund_contribution(*, contribution_id: int, actor: Account) -> Contribution:
+    """DELETE /remit/: the contributor takes their money back while the funding is open.
+
+    Repeating it is harmless (200); a refund the provider did not confirm is retried.
+    """
+    contribution = _own_contribution(contribution_id=contribution_id, actor=actor)
+    payment_id = _take_back(
+        contribution_id=contribution.pk, require_open=True, reason="canceled by the contributor"
+    )
+    confirmed = (
+        payments.finish_refund(payment_id=payment_id)
+        if payment_id is not None
+        else _refund_pending_payment(contribution)
+    )
+    contribution.refresh_from_db()
+    if not confirmed:
+        raise UpstreamError(
+            "The contribution was canceled, but the payment provider did not confirm the "
+            "refund yet; it is retried automatically."
+        )
+    return contribution
+
+
+def refund_contribution_by_operator(*, contribution: Contribution) -> bool:
+    """An operator refunds a contribution (any funding not paid out). The funding keeps
+    its state: a closed funding is not reopened. True once the provider confirmed."""
+    payment_id = _take_back(
+        contribution_id=contribution.pk, require_open=False, reason="refunded by an operator"
+    )
+    if payment_id is None:
+        return _refund_pending_payment(contribution)
+    return payments.finish_refund(payment_id=payment_id)
 
 
 def cancel_funding(*, funding: Funding) -> Funding:
-    """Cancel a funding that holds contributions, refunding each one.
+    """Cancel a funding and refund every contribution (DELETE /funding/, deactivation).
 
-    Refunds need the payments provider; until they are wired, a funding with
-    contributions cannot be deleted.
+    The contribution rows stay (money records are never deleted), each marked refunded,
+    and `current_amount` drops to what remains credited (zero). Idempotent: cancelling a
+    canceled funding retries refunds the provider has not confirmed yet.
     """
-    raise Conflict("This funding has contributions and cannot be deleted yet.")
+    with transaction.atomic():
+        locked = Funding.objects.select_for_update().filter(pk=funding.pk).first()
+        if locked is None:
+            raise NotFound("Funding not found.")
+        if locked.state == FundingState.PAID_OUT or Payout.objects.filter(funding=locked).exists():
+            raise Conflict(
+                "This funding's money was paid out to its author; it cannot be canceled."
+            )
+        open_rows = list(
+            Contribution.objects.filter(funding=locked, refunded_on__isnull=True).values_list(
+                "pk", "payment_id", "amount"
+            )
+        )
+        total = sum(amount for _, _, amount in open_rows)
+        now = timezone.now()
+        marked = Contribution.objects.filter(
+            pk__in=[pk for pk, _, _ in open_rows], refunded_on__isnull=True
+        ).update(refunded_on=now)
+        changed = Funding.objects.filter(pk=locked.pk, current_amount__gte=total).update(
+            current_amount=F("current_amount") - total,
+            state=FundingState.CANCELED,
+            updated_on=now,
+        )
+        started = sum(
+            payments.begin_refund(
+                payment_id=payment_id,
+                from_states=[PaymentState.CREDITED],
+                reason=f"funding {locked.pk} canceled",
+            )
+            for _, payment_id, _ in open_rows
+        )
+        if marked != len(open_rows) or changed != 1 or started != len(open_rows):
+            logger.error("funding %s could not be canceled consistently", locked.pk)
+            raise Conflict("This funding cannot be canceled right now.")
+    logger.info("funding %s canceled; refunding %d contributions", locked.pk, len(open_rows))
+
+    # Outside the lock: the provider gives the money back, one payment at a time.
+    unconfirmed = 0
+    for _, payment_id, _ in open_rows:
+        if not payments.finish_refund(payment_id=payment_id):
+            unconfirmed += 1
+    # Refunds of an earlier cancellation (or contributor refunds) still waiting.
+    waiting = Payment.objects.filter(
+        contribution__funding=locked, state=PaymentState.REFUNDING
+    ).exclude(pk__in=[payment_id for _, payment_id, _ in open_rows])
+    for payment_id in waiting.values_list("pk", flat=True):
+        if not payments.retry_refund(payment_id=payment_id):
+            unconfirmed += 1
+    if unconfirmed:
+        logger.warning(
+            "funding %s: %d refunds not confirmed yet; reconciliation retries them",
+            locked.pk,
+            unconfirmed,
+        )
+    locked.refresh_from_db()
+    return locked
+
+
+def cancel_fundings_of(*, account: Account) -> int:
+    """Cancel (and refund) every funding of a deactivated account that still holds or takes
+    money: its author can neither receive a payout (the bank account is erased) nor be
+    reached. Fundings already paid out stay as they are. Returns how many were canceled."""
+    fundings = Funding.objects.filter(
+        author=account, state__in=[FundingState.OPEN, FundingState.ACHIEVED], payout__isnull=True
+    )
+    canceled = 0
+    for funding in fundings:
+        try:
+            cancel_funding(funding=funding)
+            canceled += 1
+        except Conflict:
+            logger.exception(
+                "funding %s of deactivated account %s not canceled", funding.pk, account.pk
+            )
+    return canceled
+
+
+# --- the admin's action (wired in fundings/admin: ContributionAdmin.actions) ---------------
+
+
+@admin.action(description="Refund the selected contributions at the payment provider")
+def refund_contributions(modeladmin, request, queryset) -> None:
+    """Admin action on contributions: refund each through the same service as the API."""
+    done = pending = 0
+    for contribution in queryset:
+        try:
+            if refund_contribution_by_operator(contribution=contribution):
+                done += 1
+            else:
+                pending += 1
+        except Conflict as exc:
+            modeladmin.message_user(request, f"#{contribution.pk}: {exc.detail}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, f"{done} contribution(s) refunded.", messages.SUCCESS)
+    if pending:
+        modeladmin.message_user(
+            request,
+            f"{pending} refund(s) not confirmed by the provider yet; reconciliation retries them.",
+            messages.WARNING,
+        )
