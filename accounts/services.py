@@ -135,7 +135,8 @@ def sign_up(*, email: str, password: str, username: str) -> Account:
 
 def log_in(*, email: str, password: str) -> Account:
     """The account with these credentials, 401 otherwise, 403 when it is deactivated."""
-    account = Account.objects.filter(email__iexact=email.strip()).first()
+    # Every path that stores an email lowercases it, so the unique index answers this.
+    account = Account.objects.filter(email=email.strip().lower()).first()
     if account is None:
         # Hash anyway so that an unknown email takes as long as a wrong password.
         Account().set_password(password)

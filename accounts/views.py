@@ -30,6 +30,7 @@ from accounts.serializers import (
     signed_in,
 )
 from funsun.api.pagination import PAGE_SIZE, paged_response
+from funsun.api.throttles import IPRateThrottle
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
 
@@ -43,6 +44,7 @@ def error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
+THROTTLED = error("Too many sign-in attempts from this address; retry after Retry-After.")
 UNAUTHENTICATED = error("No, bad or expired access token, or the account is deactivated.")
 PAGE_PARAM = OpenApiParameter(
     "page",
@@ -72,6 +74,10 @@ class SignInView(APIView):
     # Routes that sign in read no authentication, so a stale token sent along is harmless.
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # Password guessing and token probing are limited per client address once
+    # REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["signin_ip"] is set (no rate: no limit).
+    throttle_scope = "signin"
+    throttle_classes = [IPRateThrottle]
 
 
 SIGNED_IN_DOC = "The account and a fresh pair of tokens."
@@ -88,6 +94,7 @@ class KakaoLoginView(SignInView):
             201: OpenApiResponse(SignedInSerializer, description="First login: created."),
             400: error("No accessToken, or Kakao refused it or could not be reached."),
             403: error("The account has been deactivated."),
+            429: THROTTLED,
         },
     )
     def post(self, request):
@@ -113,6 +120,7 @@ class SignUpView(SignInView):
             201: OpenApiResponse(SignedInSerializer, description=SIGNED_IN_DOC),
             400: error("Bad email, username or a weak password (per-field lists)."),
             409: error("The email is taken."),
+            429: THROTTLED,
         },
     )
     def post(self, request):
@@ -134,6 +142,7 @@ class LogInView(SignInView):
             400: error("Missing email or password."),
             401: error("Wrong email or password."),
             403: error("The account has been deactivated."),
+            429: THROTTLED,
         },
     )
     def post(self, request):
@@ -154,6 +163,7 @@ class TokenRefreshView(SignInView):
             200: RefreshedTokensSerializer,
             400: error("No refresh token given."),
             401: error("The refresh token is invalid, expired or revoked."),
+            429: THROTTLED,
         },
     )
     def post(self, request):

@@ -255,9 +255,7 @@ def test_logout_with_another_accounts_refresh_token_is_400(account):
     response = client_for(account).post("/account/logout", {"refresh": others})
 
     assert response.status_code == 400
-    assert response.json() == {
-        "detail": "refresh: this refresh token belongs to another account."
-    }
+    assert response.json() == {"detail": "refresh: this refresh token belongs to another account."}
     # The other account's token still works.
     assert APIClient().post("/account/token/refresh", {"refresh": others}).status_code == 200
 
@@ -270,3 +268,22 @@ def test_logout_with_no_or_a_bad_token_is_400(auth_api, data):
 def test_logout_needs_authentication(api, account):
     response = api.post("/account/logout", {"refresh": tokens_of(account)["refresh_token"]})
     assert response.status_code == 401
+
+
+def test_sign_in_routes_are_rate_limited_per_address_when_a_rate_is_set(api, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"signin_ip": "3/minute"},
+    }
+    AccountFactory(email="user@example.com")
+    wrong = {"email": "user@example.com", "password": "guess"}
+
+    statuses = [api.post("/account/login", wrong).status_code for _ in range(3)]
+    refused = api.post("/account/login", {**wrong, "password": DEFAULT_PASSWORD})
+
+    assert statuses == [401, 401, 401]
+    assert refused.status_code == 429
+    assert "detail" in refused.json()
+    assert int(refused["Retry-After"]) >= 1
+    # Another route of the same scope shares the budget.
+    assert api.post("/account/token/refresh", {"refresh": "x"}).status_code == 429

@@ -194,3 +194,25 @@ def test_a_string_instead_of_a_file_is_refused(auth_api, settings):
     response = auth_api.put("/account/", {"image": "hello"}, format="json")
     assert response.status_code == 400
     assert "image" in response.json()
+
+
+def test_a_new_image_wins_over_image_delete(auth_api, settings):
+    response = auth_api.put(
+        "/account/",
+        {"image": upload(image_bytes("PNG"), name="a.png"), "image_delete": "delete"},
+        format="multipart",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["image"].endswith(".png")
+    assert len(stored_files(settings)) == 1
+
+
+def test_an_empty_image_field_in_a_form_keeps_the_image(auth_api, settings):
+    url = put_image(auth_api, image_bytes("PNG")).json()["image"]
+
+    response = auth_api.put("/account/", {"image": "", "username": "x"}, format="multipart")
+
+    assert response.status_code == 200
+    assert response.json()["image"] == url
+    assert len(stored_files(settings)) == 1

@@ -39,9 +39,7 @@ def test_first_login_creates_the_account_from_kakao(api, kakao):
     account = Account.objects.get(pk="4123456789012345678")
     assert not account.has_usable_password()
     # Kakao was asked exactly as KAKAO.md says.
-    assert kakao.requests == [
-        {"path": "/v2/user/me", "authorization": f"Bearer {ks.GOOD_TOKEN}"}
-    ]
+    assert kakao.requests == [{"path": "/v2/user/me", "authorization": f"Bearer {ks.GOOD_TOKEN}"}]
     # The tokens sign the app in.
     me = api.post("/account/", HTTP_AUTHORIZATION=f"Bearer {body['token']['access_token']}")
     assert me.status_code == 200
@@ -54,7 +52,10 @@ def test_later_logins_find_the_same_account_and_keep_the_users_edits(api, kakao,
     assert first.status_code == 201
     access = first.json()["token"]["access_token"]
     edit = api.put(
-        "/account/", {"username": "길동이"}, format="multipart", HTTP_AUTHORIZATION=f"Bearer {access}"
+        "/account/",
+        {"username": "길동이"},
+        format="multipart",
+        HTTP_AUTHORIZATION=f"Bearer {access}",
     )
     assert edit.status_code == 200
 
@@ -216,3 +217,16 @@ def test_a_stale_bearer_token_sent_along_does_not_matter(api, kakao):
     response = api.post(URL, {"accessToken": ks.GOOD_TOKEN})
 
     assert response.status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_logins_create_one_account(kakao):
+    from rest_framework.test import APIClient
+
+    from accounts.tests.test_follow import run_in_threads
+
+    results = run_in_threads([lambda: login(APIClient(), ks.GOOD_TOKEN) for _ in range(3)])
+
+    assert sorted(r.status_code for r in results) == [200, 200, 201], results
+    assert {r.json()["user"]["id"] for r in results} == {str(ks.KAKAO_ID)}
+    assert Account.objects.count() == 1
