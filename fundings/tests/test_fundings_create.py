@@ -171,3 +171,19 @@ def test_bad_token_is_401(api, db):
     response = api.post("/funding/", form())
     assert response.status_code == 401
     assert Funding.objects.count() == 0
+
+
+def test_an_image_over_10_mb_is_413_and_creates_nothing(author):
+    big = SimpleUploadedFile("big.png", b"\0" * (10 * 1024 * 1024 + 1), content_type="image/png")
+    response = client_for(author).post("/funding/", form(image=big))
+    assert response.status_code == 413
+    assert "detail" in response.json()
+    assert Funding.objects.count() == 0
+    assert stored_files() == []
+
+
+def test_public_sent_empty_is_400(author):
+    response = client_for(author).post("/funding/", form(public=""))
+    assert response.status_code == 400
+    assert "public" in response.json()
+    assert Funding.objects.count() == 0

@@ -353,15 +353,23 @@ def test_delete_with_id_as_json(author, funding):
 
 def test_delete_with_contributions_goes_to_cancellation(author, funding, contribute):
     """cancel_funding (the money code) decides; until refunds exist it answers 409."""
-    contribute(funding, AccountFactory(), 10_000)
+    contribution = contribute(funding, AccountFactory(), 10_000)
     response = form_delete(client_for(author), funding.id)
     funding.refresh_from_db()  # never deleted while money points at it
+    contribution.refresh_from_db()
     if response.status_code == 409:
         assert funding.current_amount == 10_000
+        assert contribution.refunded_on is None
     else:
         assert response.status_code == 200
         assert response.json() == {"detail": "canceled"}
         assert funding.state == FundingState.CANCELED
+        assert funding.current_amount == 0
+        assert contribution.refunded_on is not None
+        # Still readable by its author, gone from the feeds.
+        client = client_for(author)
+        assert client.get("/funding/", {"id": funding.id}).json()["status"] == "canceled"
+        assert client.get("/funding/user", {"id": author.id}).status_code == 204
 
 
 def test_delete_with_only_refunded_contributions_keeps_the_row(author, funding, contribute):
