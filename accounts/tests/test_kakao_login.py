@@ -230,3 +230,14 @@ def test_concurrent_first_logins_create_one_account(kakao):
     assert sorted(r.status_code for r in results) == [200, 200, 201], results
     assert {r.json()["user"]["id"] for r in results} == {str(ks.KAKAO_ID)}
     assert Account.objects.count() == 1
+
+
+@pytest.mark.parametrize("header", [None, "KakaoAK abc", "Bearer", "bearer abc", "Bearer a b"])
+def test_the_fake_kakao_refuses_a_malformed_authorization_header(kakao, header):
+    import httpx
+
+    headers = {"Authorization": header} if header else {}
+    response = httpx.get(f"{kakao.base_url}/v2/user/me", headers=headers, timeout=2)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == -401
