@@ -497,12 +497,14 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
     log(f"{db}: counting SQL queries per request (in-process) and checking the money")
     queries = run_json([PYTHON, "-m", "bench.inproc", "queries", "--paths", ",".join(names)], env)
     after = run_json([PYTHON, "-m", "bench.inproc", "check"], env)
+    explained = run_json([PYTHON, "-m", "bench.inproc", "explain", "--paths", ",".join(names)], env)
+    log(f"{db}: query plans in {explained['file']}")
     if args.profile:
         log(f"{db}: profiling in-process with cProfile")
         for name, p in run_json(
             [PYTHON, "-m", "bench.inproc", "profile", "--paths", ",".join(names)], env
         ).items():
-            log(f"{db}: {name:12} {p['ms_per_request']:7.2f} ms/request in-process -> {p['file']}")
+            log(f"{db}: {name:12} {p['cpu_ms']:7.2f} ms CPU/request in-process -> {p['file']}")
     return {
         "db": db,
         "db_version": database_version(db),
@@ -569,7 +571,9 @@ def machine() -> dict:
     }
 
 
-def evaluate(db: str, name: str, r: dict, ceiling: float | None) -> tuple[str, list[str]]:
+def evaluate(
+    db: str, name: str, r: dict, ceiling: float | None, money_problem: str = ""
+) -> tuple[str, list[str]]:
     """('yes' / 'no' / '-', the reasons of a miss, each with how much)."""
     path = PATHS_BY_NAME[name]
     if "missing" in r:
@@ -597,6 +601,8 @@ def evaluate(db: str, name: str, r: dict, ceiling: float | None) -> tuple[str, l
             )
         if r["errors"]:
             misses.append(f"failed journeys {r['errors']}")
+        if money_problem:
+            misses.append(money_problem)
     else:
         return "-", []
     return ("no" if misses else "yes"), misses
@@ -631,6 +637,33 @@ def bound_by(r: dict, queries: int | None, ceiling_cpu_ms: float | None) -> str:
     return f"{verdict}: {text}"
 
 
+def expected_new_contributions(run_result: dict) -> int | None:
+    """Journeys that answered 201: the load's (warm-up included), its probe, the query count's."""
+    journey = run_result["results"].get("journey", {})
+    if "credited_total" not in journey:
+        return None
+    expected = journey["credited_total"] + 1
+    if run_result["queries"].get("journey", {}).get("status") == 201:
+        expected += 1
+    return expected
+
+
+def money_problems(run_result: dict) -> str:
+    before, after = run_result["money_before"], run_result["money_after"]
+    problems = []
+    if after["mismatched_fundings"]:
+        problems.append(f"{after['mismatched_fundings']} fundings' sums differ")
+    if after["over_goal"]:
+        problems.append(f"{after['over_goal']} fundings over goal")
+    if after["payments_by_state"].get("approved", 0):
+        problems.append(f"{after['payments_by_state']['approved']} approved payments uncredited")
+    expected = expected_new_contributions(run_result)
+    new = after["contributions"] - before["contributions"]
+    if expected is not None and expected != new:
+        problems.append(f"{expected} journeys answered 201 but {new} contributions were added")
+    return "; ".join(problems)
+
+
 def table(run_result: dict) -> tuple[str, list[str]]:
     db = run_result["db"]
     results = run_result["results"]
@@ -649,7 +682,7 @@ def table(run_result: dict) -> tuple[str, list[str]]:
         path = PATHS_BY_NAME[name]
         q = queries.get(name, {})
         nq = q.get("queries") if q.get("status") in (200, 201) else None
-        met, misses = evaluate(db, name, r, ceiling)
+        met, misses = evaluate(db, name, r, ceiling, money_problems(run_result))
         label = f"`{name}` {path.note}"
         if "missing" in r:
             lines.append(
@@ -701,13 +734,26 @@ def section(run_result: dict) -> str:
         f"{after['contributions']} (+{new}); payments by state {after['payments_by_state']}"
         f"; approved but not credited: {approved_left}"
     )
-    if journey and "completed" in journey:
+    expected = expected_new_contributions(run_result)
+    if expected is not None:
+        lost = "none lost" if expected == new else f"LOST {expected - new}"
         money += (
-            f"; the journey clients saw {journey['completed']} completed in the measured window"
-            f" (warm-up, probe, journeys past the window and the query count add the rest)"
+            f"; journeys answered 201: {expected} (load {journey['credited_total']}, probe, "
+            f"query count), new contributions {new}: {lost}"
         )
     server = run_result["server"]
     load = run_result["load"]
+    noise = [
+        r["cpu"]["other_cpu_s"] / r["cpu"]["seconds"]
+        for r in run_result["results"].values()
+        if r.get("cpu", {}).get("seconds")
+    ]
+    noise_text = (
+        f"Other processes took {sum(noise) / len(noise):.2f} of the {os.cpu_count()} cores on "
+        f"average during the measurements (max {max(noise):.2f})"
+        if noise
+        else ""
+    )
     queries_note = ""
     jq = run_result["queries"].get("journey", {})
     if jq.get("steps"):
@@ -730,7 +776,8 @@ def section(run_result: dict) -> str:
         f"Load: {load['tool']}, {load['clients']} "
         f"connections, closed loop, {load['warmup']} s warm-up + {load['duration']} s per path. "
         f"Cores busy before the load (other processes): {run_result['busy_before']:.0%}"
-        + (" - NOISY, rerun on a quiet machine." if run_result["busy_before"] > 0.15 else "."),
+        + (" - NOISY, rerun on a quiet machine." if run_result["busy_before"] > 0.15 else ".")
+        + (f" {noise_text}." if noise_text else ""),
         "",
         rows,
         "",

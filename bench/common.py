@@ -29,7 +29,7 @@ VENDOR = {"sqlite": "sqlite", "postgres": "postgresql"}
 SEED = 20_240_601
 
 # The substring the search path looks for; the seed gives it to exactly SEARCH_MATCHES accounts
-# and to no one else ("Sunny ..." names; no other name contains "unny").
+# and to no one else ("<name>_sunny<n>"; no other name contains "unny").
 SEARCH_TERM = "unny"
 SEARCH_MATCHES = 100
 

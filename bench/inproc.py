@@ -4,6 +4,7 @@
     python -m bench.inproc queries   SQL queries per request of every path (django.test.Client)
     python -m bench.inproc check     the money invariant: sum(contributions) == current_amount
     python -m bench.inproc profile   cProfile of --repeat requests per read path -> bench/out/
+    python -m bench.inproc explain   the plan of every query of the read paths -> bench/out/
 
 The orchestrator runs these in the environment of one benchmark database (same settings as
 the server: DEBUG off, the same DATABASE_URL), never against db.sqlite3 or a test database.
@@ -80,7 +81,7 @@ def queries(vendor: str, names: list[str]) -> dict:
         results[path.name] = {
             "status": status,
             "queries": len(ctx.captured_queries),
-            "sql": [q["sql"][:600] for q in ctx.captured_queries],
+            "sql": [q["sql"] for q in ctx.captured_queries],
         }
     if "journey" in names:
         per_step: list[dict] = []
@@ -95,7 +96,7 @@ def queries(vendor: str, names: list[str]) -> dict:
                         "path": path.split("?")[0],
                         "status": answer[0],
                         "queries": len(step_ctx.captured_queries),
-                        "sql": [q["sql"][:600] for q in step_ctx.captured_queries],
+                        "sql": [q["sql"] for q in step_ctx.captured_queries],
                     }
                 )
                 return answer
@@ -145,7 +146,12 @@ def profile(vendor: str, names: list[str], repeat: int) -> dict:
         headers = auth if path.auth else {}
         for _ in range(5):
             transport.request("GET", url, headers)
-        profiler = cProfile.Profile()
+        started = time.process_time()
+        for _ in range(repeat):
+            transport.request("GET", url, headers)
+        plain = (time.process_time() - started) / repeat * 1000
+        # CPU time, not wall time: waiting for the database or for a core is not counted.
+        profiler = cProfile.Profile(time.process_time)
         started = time.perf_counter()
         profiler.enable()
         for _ in range(repeat):
@@ -154,13 +160,37 @@ def profile(vendor: str, names: list[str], repeat: int) -> dict:
         per_request = (time.perf_counter() - started) / repeat * 1000
         text = io.StringIO()
         stats = pstats.Stats(profiler, stream=text)
-        text.write(f"{url}: {per_request:.2f} ms a request in-process under cProfile\n")
+        text.write(
+            f"{url}: {plain:.2f} ms CPU a request in-process (django.test.Client), "
+            f"{per_request:.2f} ms under cProfile\n"
+        )
         stats.sort_stats("cumulative").print_stats(40)
         stats.sort_stats("tottime").print_stats(25)
         target = out_file(f"profile-{vendor}-{path.name}.txt")
         target.write_text(text.getvalue())
-        timings[path.name] = {"ms_per_request": round(per_request, 2), "file": str(target)}
+        timings[path.name] = {"cpu_ms": round(plain, 2), "file": str(target)}
     return timings
+
+
+def explain(vendor: str, names: list[str]) -> dict:
+    """The database's plan of every query the read paths ran (run `queries` first)."""
+    from django.db import connection
+
+    captured = read_json(out_file(f"queries-{vendor}.json"))
+    prefix = "EXPLAIN ANALYZE " if vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    lines = []
+    for name, result in captured.items():
+        if name not in names or name == "journey":
+            continue
+        for sql in result.get("sql", []):
+            lines += [f"===== {name}", sql]
+            with connection.cursor() as cursor:
+                cursor.execute(prefix + sql)
+                lines += [" ".join(str(c) for c in row) for row in cursor.fetchall()]
+            lines.append("")
+    target = out_file(f"explain-{vendor}.txt")
+    target.write_text("\n".join(lines))
+    return {"file": str(target)}
 
 
 def money_state() -> dict:
@@ -198,7 +228,7 @@ def money_state() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=["prepare", "queries", "check", "profile"])
+    parser.add_argument("action", choices=["prepare", "queries", "check", "profile", "explain"])
     parser.add_argument("--paths", default=",".join(p.name for p in PATHS))
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
@@ -211,6 +241,8 @@ def main() -> None:
         emit(prepare(vendor))
     elif args.action == "queries":
         emit(queries(vendor, args.paths.split(",")))
+    elif args.action == "explain":
+        emit(explain(vendor, args.paths.split(",")))
     elif args.action == "profile":
         emit(profile(vendor, args.paths.split(","), args.repeat))
     else:

@@ -242,7 +242,7 @@ def _client(
     targets = fixture["target_ids"]
     funding_id = targets[index % len(targets)]
     transport = Transport(port)
-    out = {"latencies": [], "done": 0, "errors": {}, "steps": {}, "retries": 0, "requests": 0}
+    out = {"latencies": [], "done": 0, "all_done": 0, "errors": {}, "retries": 0, "requests": 0}
 
     def on_step(step, status, seconds):
         if end_warm <= time.time() <= end:
@@ -269,6 +269,7 @@ def _client(
             out["errors"][key] = out["errors"].get(key, 0) + 1
             continue
         finished = time.time()
+        out["all_done"] += 1  # every credited journey, for the money check
         if end_warm <= finished <= end:
             out["done"] += 1
             out["latencies"].append(finished - began)
@@ -328,9 +329,11 @@ def load(port: int, fixture: dict, clients: int, duration: float, warmup: float,
             errors[key] = errors.get(key, 0) + count
         details.update(r.get("error_detail", {}))
     done = sum(r["done"] for r in results)
+    all_done = sum(r["all_done"] for r in results)
     requests = sum(r["requests"] for r in results)
     return {
         "completed": done,
+        "credited_total": all_done,
         "per_second": done / duration,
         "requests_per_second": requests / duration,
         "p50_ms": (percentile(latencies, 50) or 0) * 1000 if latencies else None,
