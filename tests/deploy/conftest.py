@@ -500,3 +500,15 @@ def funding_form(title: str = "Deploy test gift") -> dict[str, str]:
         "public": "true",
         "expire_on": expire_on.strftime("%Y-%m-%dT%H:%M:%S.000"),
     }
+
+
+def report_limits() -> tuple[int, int]:
+    """Requests an hour the report route allows per account and per IP (settings' rates).
+
+    The gunicorn processes read the same settings module as this test process.
+    """
+    from django.conf import settings
+
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    per_account, per_ip = (int(rates[scope].split("/")[0]) for scope in ("report", "report_ip"))
+    return per_account, per_ip

@@ -23,6 +23,7 @@ from tests.deploy.conftest import (
     migrated_sqlite,
     png_bytes,
     referenced_assets,
+    report_limits,
     signup,
     start_gunicorn,
     start_nginx,
@@ -191,30 +192,29 @@ def test_access_logs_hold_no_query_string_and_no_token(stack, client):
 def test_a_forged_forwarded_for_does_not_escape_the_ip_limit(stack, client):
     """NUM_PROXIES=1: the client address is the one nginx appended, whatever the client says.
 
-    The report route allows 60 requests an hour per IP (and 20 per account): 60 requests
-    from four accounts, each claiming another address, use up the IP's allowance.
+    The report route limits requests per account and per IP: enough accounts to stay under
+    the account limit use up the IP's allowance, each request claiming another address.
     """
-    accounts = [signup(client, "", f"ip{n}") for n in range(4)]
+    per_account, per_ip = report_limits()
+    accounts = [signup(client, "", f"ip{n}") for n in range(per_ip // per_account + 1)]
+    report = {"type": "funding", "target": "999999", "message": "spam"}
     statuses = []
-    for n in range(61):
+    for n in range(per_ip + 1):
         response = client.post(
             "/report/",
-            json={"type": "funding", "target": "999999", "message": "spam"},
-            headers={**bearer(accounts[n // 20]), "X-Forwarded-For": f"203.0.113.{n}"},
+            json=report,
+            headers={**bearer(accounts[n // per_account]), "X-Forwarded-For": f"203.0.{n}.7"},
         )
         statuses.append(response.status_code)
-    assert 429 not in statuses[:60], statuses
-    assert statuses[60] == 429
-    assert (
-        int(
-            client.post(
-                "/report/",
-                json={"type": "funding", "target": "999999", "message": "spam"},
-                headers={**bearer(accounts[3]), "X-Forwarded-For": "192.0.2.1"},
-            ).headers["retry-after"]
-        )
-        > 0
+    assert 429 not in statuses[:per_ip], statuses
+    assert statuses[per_ip] == 429
+    refused = client.post(
+        "/report/",
+        json=report,
+        headers={**bearer(accounts[-1]), "X-Forwarded-For": "192.0.2.1"},
     )
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
 
 
 def test_nginx_answers_json_when_gunicorn_is_down(processes, static_root, tmp_path):
