@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from funsun import views
@@ -21,9 +20,7 @@ urlpatterns = [
 
 if settings.SERVE_MEDIA:
     media_prefix = settings.MEDIA_URL.lstrip("/")
-    urlpatterns.append(
-        re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
-    )
+    urlpatterns.append(re_path(rf"^{media_prefix}(?P<path>.*)$", views.serve_media))
 
 handler400 = "funsun.views.bad_request"
 handler403 = "funsun.views.permission_denied"
