@@ -40,6 +40,10 @@ class _Taken(Exception):
     """The payment was credited or refunded by a concurrent request: try another one."""
 
 
+class _Refused(Exception):
+    """The funding's guarded update refused the amount: roll the credit back."""
+
+
 def _closed_reason(funding: Funding | None, amount: int) -> str | None:
     if funding is None:
         return "This funding does not exist."
@@ -55,6 +59,21 @@ def _credit_once(
     *, payer: Account, payment_id: int, funding_id: int, amount: int, message: str
 ) -> Contribution | str:
     """One attempt: the Contribution, or the reason the funding cannot take the money."""
+    try:
+        return _credit_in_transaction(
+            payer=payer,
+            payment_id=payment_id,
+            funding_id=funding_id,
+            amount=amount,
+            message=message,
+        )
+    except _Refused:
+        return "This funding cannot take this amount now."
+
+
+def _credit_in_transaction(
+    *, payer: Account, payment_id: int, funding_id: int, amount: int, message: str
+) -> Contribution | str:
     with transaction.atomic():
         funding = Funding.objects.select_for_update().filter(pk=funding_id).first()
         reason = _closed_reason(funding, amount)
@@ -73,6 +92,7 @@ def _credit_once(
         added = Funding.objects.filter(
             pk=funding_id,
             state=FundingState.OPEN,
+            expire_on__gt=timezone.now(),
             current_amount__lte=F("goal_amount") - amount,
         ).update(
             current_amount=F("current_amount") + amount,
@@ -83,7 +103,7 @@ def _credit_once(
             updated_on=timezone.now(),
         )
         if added != 1:  # impossible under the lock; the guard refuses it all the same
-            raise Conflict("This funding cannot take this amount.")
+            raise _Refused
     logger.info("payment %s credited to funding %s: %s KRW", payment_id, funding_id, amount)
     return contribution
 

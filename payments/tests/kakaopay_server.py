@@ -89,6 +89,11 @@ def _text(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # many payers at once (the concurrency tests)
+
+
 class FakeKakaoPay:
     def __init__(self, secret_key: str = "test-secret-key", cid: str = "TC0ONETIME"):
         self.secret_key = secret_key
@@ -97,8 +102,7 @@ class FakeKakaoPay:
         self.calls: list[Call] = []
         self.failures: dict[str, list[Failure]] = {}
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     # --- control -------------------------------------------------------------------------
