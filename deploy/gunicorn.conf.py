@@ -8,6 +8,8 @@ line wins over GUNICORN_BIND.
 import multiprocessing
 import os
 
+from gunicorn.http.errors import ParseException
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # Requests mostly wait on the database and on Kakao: a few threads per worker keep a worker
@@ -44,3 +46,36 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
 # Only the local proxy may tell gunicorn the request came over https.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# A view may answer before reading the request body: 401 for an expired token on an image
+# upload, 404, 413. gunicorn then drains at most 64 KB of what is left and closes the
+# connection, cutting nginx off halfway through sending the body; nginx reports that as an
+# upstream failure (a 503 to the client) instead of the app's answer, and the mobile app
+# refreshes its token only on a 401. So the rest of the body is read here, after the answer
+# went out: at most the 12 MB nginx lets through, each read bounded by a short timeout.
+_DRAIN_MAX_BYTES = 13 * 1024 * 1024
+_DRAIN_READ_TIMEOUT = 5.0
+
+
+def post_request(worker, req, environ, resp):
+    body = getattr(req, "body", None)
+    sock = environ.get("gunicorn.socket")
+    if body is None or sock is None:
+        return
+    previous_timeout = sock.gettimeout()
+    try:
+        sock.settimeout(_DRAIN_READ_TIMEOUT)
+        left = _DRAIN_MAX_BYTES
+        while left > 0:
+            chunk = body.read(min(64 * 1024, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+    except (OSError, ValueError, ParseException) as exc:
+        # The client went away or stalled: gunicorn closes the connection, as it would.
+        worker.log.debug("request body not drained: %r", exc)
+    finally:
+        try:
+            sock.settimeout(previous_timeout)
+        except OSError:
+            worker.log.debug("socket closed while draining the request body")

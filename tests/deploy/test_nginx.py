@@ -151,20 +151,34 @@ def test_bodies_over_12_mb_are_refused_by_nginx_in_json(stack, client):
     token = uuid.uuid4().hex
     too_big = b"x" * (12 * 1024 * 1024 + 1)
     response = client.post(
-        f"/funding/?marker={token}",
+        f"/funding/{token}",  # a path gunicorn would log, had it seen the request
         content=too_big,
         headers={"Content-Type": "application/octet-stream"},
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert response.json()["detail"].startswith("Request body too large")
-    # Exactly at the limit, nginx lets it through to the app (which judges it itself).
-    at_limit = client.post(
-        "/funding/",
-        content=b"x" * (12 * 1024 * 1024),
-        headers={"Content-Type": "application/octet-stream"},
-    )
-    assert at_limit.status_code == 401, at_limit.text  # the app's answer: no token
+    assert token not in app_log(stack), "the body reached gunicorn"
+
+
+def test_an_upload_refused_before_its_body_is_read_gets_the_apps_answer(client):
+    """Exactly at the limit nginx passes the body on; the app answers 401 (bad token) without
+    reading it. The app refreshes its token on 401 only, so that 401 must reach it every
+    time, never a 503 from nginx cut off by gunicorn halfway through sending the body
+    (deploy/gunicorn.conf.py drains the unread body)."""
+    body = b"x" * (12 * 1024 * 1024)
+    statuses = [
+        client.post(
+            "/funding/",
+            content=body,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Authorization": "Bearer expired.or.forged",
+            },
+        ).status_code
+        for _ in range(15)
+    ]
+    assert statuses == [401] * 15
 
 
 def test_access_logs_hold_no_query_string_and_no_token(stack, client):
