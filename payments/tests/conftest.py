@@ -1,1 +1,5 @@
-from payments.tests.fixtures import kakaopay_fixture, sandbox_fixture  # noqa: F401
+from payments.tests.fixtures import (  # noqa: F401
+    kakaopay_fixture,
+    sandbox_fixture,
+    short_timeout_fixture,
+)

@@ -16,6 +16,7 @@ from payments.tests.kakaopay_server import FakeKakaoPay
 
 SECRET_KEY = "test-kakaopay-secret"
 CID = "TC0ONETIME"
+PAST_TIMEOUT = 1.5  # seconds the fake server sleeps to outlast the short time-out
 
 
 @pytest.fixture(name="kakaopay")
@@ -26,9 +27,17 @@ def kakaopay_fixture(settings):
     settings.KAKAOPAY_API_BASE_URL = server.base_url
     settings.KAKAOPAY_SECRET_KEY = SECRET_KEY
     settings.KAKAOPAY_CID = CID
-    settings.KAKAOPAY_TIMEOUT_SECONDS = 1.0
+    # Generous: a loaded test machine must not turn a slow answer into a time-out.
+    settings.KAKAOPAY_TIMEOUT_SECONDS = 10.0
     yield server
     server.stop()
+
+
+@pytest.fixture(name="short_timeout")
+def short_timeout_fixture(settings):
+    """For time-out tests: the fake server is told to sleep PAST_TIMEOUT seconds."""
+    settings.KAKAOPAY_TIMEOUT_SECONDS = 0.5
+    return PAST_TIMEOUT
 
 
 @pytest.fixture(name="sandbox")

@@ -249,7 +249,7 @@ def test_ready_500_is_a_502_and_nothing_is_left_open(kakaopay, client):
     assert Payment.objects.get().state == PaymentState.FAILED
 
 
-def test_ready_time_out_is_a_502(kakaopay, client):
+def test_ready_time_out_is_a_502(kakaopay, client, short_timeout):
     kakaopay.fail("ready", sleep=1.5, status=0)
     response = client.post("/remit/kakaopay/ready", {"amount": "10000"})
     assert response.status_code == 502
@@ -258,7 +258,7 @@ def test_ready_time_out_is_a_502(kakaopay, client):
 
 
 @pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
-def test_approve_500_or_time_out_when_kakao_did_capture(kakaopay, client, failure):
+def test_approve_500_or_time_out_when_kakao_did_capture(kakaopay, client, failure, short_timeout):
     """The approve went through at Kakao but we never heard: /order says paid -> 200."""
     started = ready(client, 10_000)
     token = buyer_pays(started["url"])
@@ -273,7 +273,9 @@ def test_approve_500_or_time_out_when_kakao_did_capture(kakaopay, client, failur
 
 
 @pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
-def test_approve_500_or_time_out_when_kakao_did_not_capture(kakaopay, client, failure):
+def test_approve_500_or_time_out_when_kakao_did_not_capture(
+    kakaopay, client, failure, short_timeout
+):
     started = ready(client, 10_000)
     token = buyer_pays(started["url"])
     client.post("/remit/kakaopay/approve", {"pg_token": token})
@@ -286,7 +288,9 @@ def test_approve_500_or_time_out_when_kakao_did_not_capture(kakaopay, client, fa
 
 
 @pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
-def test_approve_and_order_both_failing_leave_it_for_reconciliation(kakaopay, client, failure):
+def test_approve_and_order_both_failing_leave_it_for_reconciliation(
+    kakaopay, client, failure, short_timeout
+):
     started = ready(client, 10_000)
     token = buyer_pays(started["url"])
     client.post("/remit/kakaopay/approve", {"pg_token": token})
@@ -309,7 +313,7 @@ def test_approve_and_order_both_failing_leave_it_for_reconciliation(kakaopay, cl
 
 
 @pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
-def test_cancel_500_or_time_out_on_a_closed_funding(kakaopay, client, failure):
+def test_cancel_500_or_time_out_on_a_closed_funding(kakaopay, client, failure, short_timeout):
     """409 all the same; the refund is left `refunding` for reconciliation to finish."""
     from payments.reconciliation import reconcile
 

@@ -134,7 +134,7 @@ def test_ready_past_its_validity_expires_after_asking_order(kakaopay):
 
 
 @pytest.mark.django_db
-def test_ready_past_its_validity_but_paid_at_kakao_is_refunded(kakaopay):
+def test_ready_past_its_validity_but_paid_at_kakao_is_refunded(kakaopay, short_timeout):
     """Our approve was carried out at Kakao and then we crashed before recording it."""
     client = client_for(AccountFactory())
     started = ready(client, 10_000)
@@ -176,7 +176,9 @@ def test_needs_check_payment_is_settled_from_order(kakaopay):
 
 
 @pytest.mark.django_db
-def test_a_refund_interrupted_by_a_crash_is_finished_without_cancelling_twice(kakaopay):
+def test_a_refund_interrupted_by_a_crash_is_finished_without_cancelling_twice(
+    kakaopay, short_timeout
+):
     """The process called cancel, Kakao did it, and the process died before writing it
     down: the lease lapses, reconciliation asks /order and records the refund."""
     client = client_for(AccountFactory())
@@ -203,7 +205,7 @@ def test_a_refund_interrupted_by_a_crash_is_finished_without_cancelling_twice(ka
 
 
 @pytest.mark.django_db
-def test_ready_without_tid_expires_without_asking(kakaopay):
+def test_ready_without_tid_expires_without_asking(kakaopay, short_timeout):
     client = client_for(AccountFactory())
     kakaopay.fail("ready", status=0, sleep=1.5)
     client.post("/remit/kakaopay/ready", {"amount": "10000"})
