@@ -805,7 +805,7 @@ def write_results(path: Path, runs: list[dict], info: dict, argv: list[str]) -> 
         "# FunSun benchmark results",
         "",
         "Written by `make bench` (`python -m bench`); bench/README.md says what is measured.",
-        f"Last run: `python -m bench {' '.join(argv)}` on {info['date']}.",
+        f"Last run: `{' '.join(['python -m bench', *argv])}` on {info['date']}.",
         "",
         f"Machine: {info['cpu']}, {info['nproc']} cores (nproc), {info['memory']} memory; "
         f"{info['platform']}; load average at the start {' '.join(info['loadavg'])}.",
@@ -842,8 +842,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse-db", action="store_true", help="skip seeding if seeded before")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: deploy conf)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: deploy conf)")
+    # deploy/gunicorn.conf.py recycles a worker after ~5,000 requests: at these rates that is
+    # one cold worker (the app imported again, seconds of CPU) every few seconds, landing at
+    # random inside measurements. Off by default for repeatable figures; --max-requests 5000
+    # measures it.
     parser.add_argument(
-        "--max-requests", type=int, help="worker recycling, 0 never (default: deploy conf)"
+        "--max-requests", type=int, default=0, help="worker recycling, 0 never (default 0)"
     )
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile each read path in-process"
