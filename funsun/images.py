@@ -102,10 +102,14 @@ def image_url(field) -> str | None:
 
 
 def delete_stored(name: str | None) -> None:
-    """Remove a stored file; a file already gone is not an error."""
+    """Remove a stored file; a file already gone is not an error.
+
+    Runs after the database change it follows has been saved, so a storage failure (disk or
+    object storage, whatever the backend raises) is logged, never turned into an error answer.
+    """
     if not name:
         return
     try:
         default_storage.delete(name)
-    except OSError:
-        logger.warning("could not delete stored file %s", name)
+    except Exception:  # backends raise their own types (OSError, botocore errors...)
+        logger.warning("could not delete stored file %s", name, exc_info=True)
