@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from fundings.models import Contribution, Funding, FundingState, FundingStatus
+from fundings.services.contributions import refund_contribution_by_operator
+from funsun.api.errors import Conflict
 from funsun.images import image_url
 from payments.admin import FundingPaymentInline
 
@@ -149,8 +151,31 @@ class FundingAdmin(admin.ModelAdmin):
         self.message_user(request, f"{len(changed)} funding(s) {verb}.", messages.SUCCESS)
 
 
+@admin.action(description="Refund the selected contributions at the payment provider")
+def refund_contributions(modeladmin, request, queryset) -> None:
+    """Admin action on contributions: refund each through the same service as the API."""
+    done = pending = 0
+    for contribution in queryset:
+        try:
+            if refund_contribution_by_operator(contribution=contribution):
+                done += 1
+            else:
+                pending += 1
+        except Conflict as exc:
+            modeladmin.message_user(request, f"#{contribution.pk}: {exc.detail}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, f"{done} contribution(s) refunded.", messages.SUCCESS)
+    if pending:
+        modeladmin.message_user(
+            request,
+            f"{pending} refund(s) not confirmed by the provider yet; reconciliation retries them.",
+            messages.WARNING,
+        )
+
+
 @admin.register(Contribution)
 class ContributionAdmin(admin.ModelAdmin):
+    actions = (refund_contributions,)
     list_display = ("id", "funding", "contributor", "amount", "created_on", "refunded_on")
     list_select_related = ("funding", "contributor")
     list_filter = (("refunded_on", admin.EmptyFieldListFilter),)

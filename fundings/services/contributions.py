@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
@@ -351,25 +350,3 @@ def cancel_fundings_of(*, account: Account) -> int:
 
 
 # --- the admin's action (wired in fundings/admin: ContributionAdmin.actions) ---------------
-
-
-@admin.action(description="Refund the selected contributions at the payment provider")
-def refund_contributions(modeladmin, request, queryset) -> None:
-    """Admin action on contributions: refund each through the same service as the API."""
-    done = pending = 0
-    for contribution in queryset:
-        try:
-            if refund_contribution_by_operator(contribution=contribution):
-                done += 1
-            else:
-                pending += 1
-        except Conflict as exc:
-            modeladmin.message_user(request, f"#{contribution.pk}: {exc.detail}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, f"{done} contribution(s) refunded.", messages.SUCCESS)
-    if pending:
-        modeladmin.message_user(
-            request,
-            f"{pending} refund(s) not confirmed by the provider yet; reconciliation retries them.",
-            messages.WARNING,
-        )

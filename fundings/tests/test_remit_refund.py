@@ -205,22 +205,17 @@ def test_operator_refund_of_a_contribution(kakaopay):
     assert len(cancels(kakaopay)) == 1
 
 
-def test_admin_refund_action_on_contributions(kakaopay, rf):
-    """The action fundings/admin wires into the contribution admin."""
-    from django.contrib import admin as django_admin
-    from django.contrib.messages.storage.fallback import FallbackStorage
-
-    from fundings.services.contributions import refund_contributions
-
+def test_admin_refund_action_on_contributions(kakaopay, client):
+    """An operator refunds contributions from the contribution admin's action."""
     funding = FundingFactory(goal_amount=50_000)
     first, second = give(funding, 10_000), give(funding, 20_000)
-    request = rf.post("/admin/fundings/contribution/")
-    request.session = {}
-    request._messages = FallbackStorage(request)
-    modeladmin = django_admin.site._registry[Contribution]
-    refund_contributions(
-        modeladmin, request, Contribution.objects.filter(pk__in=[first.pk, second.pk])
+    client.force_login(AccountFactory(is_staff=True, is_superuser=True))
+    response = client.post(
+        "/admin/fundings/contribution/",
+        {"action": "refund_contributions", "_selected_action": [first.pk, second.pk]},
+        follow=True,
     )
+    assert response.status_code == 200
     assert Funding.objects.get(pk=funding.pk).current_amount == 0
     assert len(cancels(kakaopay)) == 2
-    assert "2 contribution(s) refunded." in [str(m) for m in request._messages]
+    assert "2 contribution(s) refunded." in [str(m) for m in response.context["messages"]]
