@@ -23,6 +23,7 @@ run: install
 	  echo "SESSION_COOKIE_SECURE=false" >> .env; \
 	  echo "CSRF_COOKIE_SECURE=false" >> .env; \
 	  echo "SECURE_HSTS_SECONDS=0" >> .env; \
+	  echo "SECURE_SSL_REDIRECT=false" >> .env; \
 	}
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0

@@ -30,7 +30,7 @@ from accounts.serializers import (
     signed_in,
 )
 from funsun.api.pagination import PAGE_SIZE, paged_response
-from funsun.api.throttles import IPRateThrottle
+from funsun.api.throttles import EmailRateThrottle, IPRateThrottle
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
 
@@ -44,7 +44,9 @@ def error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
-THROTTLED = error("Too many sign-in attempts from this address; retry after Retry-After.")
+THROTTLED = error(
+    "Too many attempts from this address (or on this email); retry after Retry-After seconds."
+)
 UNAUTHENTICATED = error("No, bad or expired access token, or the account is deactivated.")
 PAGE_PARAM = OpenApiParameter(
     "page",
@@ -74,8 +76,8 @@ class SignInView(APIView):
     # Routes that sign in read no authentication, so a stale token sent along is harmless.
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    # Password guessing and token probing are limited per client address once
-    # REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["signin_ip"] is set (no rate: no limit).
+    # Each route is limited per client address under its own scope: REST_FRAMEWORK
+    # ["DEFAULT_THROTTLE_RATES"][f"{throttle_scope}_ip"] (no rate: no limit).
     throttle_scope = "signin"
     throttle_classes = [IPRateThrottle]
 
@@ -84,6 +86,8 @@ SIGNED_IN_DOC = "The account and a fresh pair of tokens."
 
 
 class KakaoLoginView(SignInView):
+    throttle_scope = "kakaologin"
+
     @extend_schema(
         tags=["account"],
         summary="Sign in with a Kakao access token",
@@ -111,6 +115,8 @@ class KakaoLoginView(SignInView):
 
 
 class SignUpView(SignInView):
+    throttle_scope = "signup"
+
     @extend_schema(
         tags=["account"],
         summary="Create a local account (email and password)",
@@ -132,6 +138,11 @@ class SignUpView(SignInView):
 
 
 class LogInView(SignInView):
+    # Per address and per email: guessing one account's password from many addresses is
+    # limited as well as guessing many accounts' passwords from one.
+    throttle_scope = "login"
+    throttle_classes = [IPRateThrottle, EmailRateThrottle]
+
     @extend_schema(
         tags=["account"],
         summary="Sign in with email and password",
@@ -154,6 +165,8 @@ class LogInView(SignInView):
 
 
 class TokenRefreshView(SignInView):
+    throttle_scope = "token_refresh"
+
     @extend_schema(
         tags=["account"],
         summary="Exchange a refresh token for new tokens",
@@ -307,7 +320,14 @@ class FollowView(APIView):
         parameters=[FollowQuerySerializer, PAGE_PARAM],
         responses={
             200: OpenApiResponse(
-                ProfileSerializer(many=True),
+                # Two shapes on one route: the document says so, or clients (and the schema
+                # fuzzing) would take the follow state for a broken list.
+                {
+                    "oneOf": [
+                        {"type": "array", "items": {"$ref": "#/components/schemas/Profile"}},
+                        {"$ref": "#/components/schemas/FollowState"},
+                    ]
+                },
                 description='A list of Profile; {"detail": bool} when both ids are given.',
             ),
             204: NO_CONTENT,

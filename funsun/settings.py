@@ -209,12 +209,26 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_INPUT_FORMATS": ["iso-8601"],
     "COERCE_DECIMAL_TO_STRING": False,
-    # Rates of funsun/api/throttles.py, by scope (per account) and scope + "_ip" (per IP).
+    # Rates of funsun/api/throttles.py, by scope (per account), scope + "_ip" (per client
+    # address) and scope + "_email" (per email a sign-in names). THROTTLE_RATES adjusts them.
     "DEFAULT_THROTTLE_RATES": {
+        "login_ip": "10/minute",
+        "login_email": "10/minute",
+        "signup_ip": "5/hour",
+        "kakaologin_ip": "30/minute",
+        "token_refresh_ip": "60/minute",
+        "payment_ready": "30/minute",
+        "payment_ready_ip": "60/minute",
         "report": "20/hour",
         "report_ip": "60/hour",
     },
 }
+# e.g. THROTTLE_RATES="login_ip=20/minute,payment_ready_ip=off": "off" lifts a limit (a load
+# test from one address); an operator can tighten one during an attack without a release.
+for _scope, _rate in env.dict("THROTTLE_RATES", default={}).items():
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][_scope] = (
+        None if _rate.strip().lower() in ("", "off", "none") else _rate.strip()
+    )
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("ACCESS_TOKEN_LIFETIME_MINUTES", 60)),
@@ -243,7 +257,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SECURITY": [{"jwtAuth": []}],
-    "ENUM_NAME_OVERRIDES": {},
+    # `image_delete` and `review_image_delete` share one choice set: one name for it (two
+    # names are a warning of `manage.py check --deploy`).
+    "ENUM_NAME_OVERRIDES": {"DeleteFlagEnum": ["delete", ""]},
 }
 
 # --- Kakao and payments -------------------------------------------------------------------
@@ -274,7 +290,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Behind nginx (which sets X-Forwarded-Proto) only plain-http requests are redirected;
+# a local plain-http server (`make run`) sets SECURE_SSL_REDIRECT=false.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)

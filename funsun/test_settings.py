@@ -5,6 +5,8 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DEBUG", "false")
+# The test client speaks plain http; tests of the redirect turn it on themselves.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 from funsun.settings import *  # noqa: F403
 from funsun.settings import BASE_DIR, DATABASES

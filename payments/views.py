@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from funsun.api.throttles import AccountRateThrottle, IPRateThrottle
 from payments import services
 from payments.providers import sandbox
 from payments.serializers import (
@@ -57,6 +58,10 @@ def page(title: str, *parts, status: int = 200) -> HttpResponse:
 
 
 class ReadyView(APIView):
+    # Each ready opens an order at the provider: limited per account and per address.
+    throttle_scope = "payment_ready"
+    throttle_classes = [AccountRateThrottle, IPRateThrottle]
+
     @extend_schema(
         tags=TAGS,
         summary="Step 1: start a Kakao Pay payment",
@@ -70,8 +75,9 @@ class ReadyView(APIView):
             200: ReadyResponseSerializer,
             400: error("Invalid amount (1,000-1,000,000), funding id or message."),
             401: NOT_SIGNED_IN,
-            404: error("The funding does not exist."),
+            404: error("The funding does not exist, or you may not see it."),
             409: error("The funding is closed or needs less than `amount`."),
+            429: error("Too many payments started; retry after Retry-After seconds."),
             502: UPSTREAM,
         },
     )

@@ -3,7 +3,8 @@
 A view opts in with `throttle_scope = "report"` and
 `throttle_classes = [AccountRateThrottle, IPRateThrottle]`. The account throttle reads its
 rate from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope], the IP throttle from
-[f"{scope}_ip"]; a scope with no rate configured is not limited.
+[f"{scope}_ip"], the email throttle (sign-in with a password, before any account is known)
+from [f"{scope}_email"]; a scope with no rate configured is not limited.
 
 The counters live in Django's cache, so with REDIS_URL set every app server shares them.
 DRF's stock SimpleRateThrottle reads a list of timestamps, appends and writes it back: two
@@ -13,6 +14,7 @@ period after it was taken. So at most N requests pass in any window of one perio
 when many processes race, and a refused request learns exactly when the oldest slot frees.
 """
 
+import hashlib
 import math
 
 from rest_framework.settings import api_settings
@@ -103,3 +105,22 @@ class IPRateThrottle(_ScopedSlotThrottle):
 
     def get_ident_key(self, request, view) -> str | None:
         return f"ip:{self.get_ident(request)}"
+
+
+class EmailRateThrottle(_ScopedSlotThrottle):
+    """Limits attempts on one email address (password guessing spread over many IPs).
+
+    The address is the body's `email`, trimmed and lowercased as sign-in reads it; a body
+    without one is not counted here (the IP throttle still counts it).
+    """
+
+    scope_suffix = "_email"
+
+    def get_ident_key(self, request, view) -> str | None:
+        data = request.data
+        email = data.get("email") if hasattr(data, "get") else None
+        if not isinstance(email, str) or not email.strip():
+            return None
+        # Hashed: the cache (Redis) never holds the address itself, and keys stay short.
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+        return f"email:{digest}"
