@@ -72,7 +72,8 @@ class BodyOnDeleteSchema(AutoSchema):
 
 
 def funding_id(data) -> int:
-    serializer = FundingIdSerializer(data={"id": data.get("id")})
+    # A JSON body may be any JSON value: only an object carries an id (else 400, not 500).
+    serializer = FundingIdSerializer(data={"id": data.get("id") if hasattr(data, "get") else None})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data["id"]
 

@@ -17,9 +17,15 @@ def page_number(request) -> int:
     return page if page >= 1 else 1
 
 
+# Databases take 64-bit offsets: a page further than that is past the end of any list.
+MAX_OFFSET = 2**63 - 1
+
+
 def page_of(items: QuerySet | Sequence, page: int, size: int = PAGE_SIZE) -> list:
     """The items of one page, by slicing (no COUNT query)."""
     start = (page - 1) * size
+    if start + size > MAX_OFFSET:
+        return []
     return list(items[start : start + size])
 
 
