@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -141,15 +142,22 @@ def provider_error(exc: ProviderError, action: str) -> DomainError:
 # --- step 1: ready ------------------------------------------------------------------------
 
 
-def _check_funding(funding_id: int, amount: int) -> None:
-    """A payment bound early must name a funding that can still take `amount`.
+# Who may see which funding is the fundings app's rule (fundings.selectors.visible_fundings).
+# payments sits below fundings and may not import it: fundings installs it here at start-up
+# (FundingsConfig.ready), as a function of the viewer returning the visible fundings.
+visible_fundings: Callable[[Account], Any] | None = None
+
+
+def _check_funding(funding_id: int, amount: int, payer: Account) -> None:
+    """A payment bound early must name a funding the payer sees that can still take `amount`.
 
     Only an early courtesy (the buyer is not sent to pay for nothing): crediting checks
-    again under the funding's lock. The model is reached through the string relation,
-    payments being below fundings.
+    again under the funding's lock. A funding the payer may not see is a 404 like a missing
+    one, so that neither its existence nor its amounts leak.
     """
-    funding_model = Payment.funding.field.related_model
-    funding = funding_model.objects.filter(pk=funding_id).first()
+    if visible_fundings is None:
+        raise ImproperlyConfigured("The fundings app did not install its visibility rule.")
+    funding = visible_fundings(payer).filter(pk=funding_id).first()
     if funding is None:
         raise NotFound("Funding not found.")
     if not funding.is_open:
@@ -164,7 +172,7 @@ def start_payment(
 ) -> tuple[Payment, ReadyResult]:
     """Step 1: open an order at the provider and return where the buyer pays."""
     if funding_id is not None:
-        _check_funding(funding_id, amount)
+        _check_funding(funding_id, amount, payer)
     provider = get_provider()
     payment = Payment.objects.create(
         payer=payer,
