@@ -1,6 +1,6 @@
 """Reads with rules. The one home of "which fundings may this viewer see"."""
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Expression, F, Max, Q, QuerySet, Value
 
 from accounts.models import Account, Follow
 from fundings.models import Funding, FundingState
@@ -8,6 +8,65 @@ from funsun.api.errors import NotFound
 
 # Feeds are newest first; `id` breaks ties between rows created in the same instant.
 FEED_ORDER = ("-created_on", "-id")
+# What a feed item renders (fundings.serializers.fundings.funding_data): not the account's
+# password hash and other private columns, nor the funding's moderation and edit times.
+FEED_FIELDS = (
+    "id",
+    "title",
+    "content",
+    "goal_amount",
+    "current_amount",
+    "image",
+    "expire_on",
+    "created_on",
+    "public",
+    "review",
+    "review_image",
+    "state",
+    "author_id",
+    "author__id",
+    "author__username",
+    "author__image",
+)
+
+
+class Follows(Expression):
+    """`follower` follows `followee` (each an account id or a column): EXISTS on follow_once.
+
+    The same test as `Exists(Follow.objects.filter(...))`, written as one small expression:
+    building and compiling an Exists subquery costs about half a millisecond of CPU a
+    request, and the feeds, the detail and the money paths all check friendship.
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, follower, followee):
+        super().__init__()
+        self.follower, self.followee = (
+            value if hasattr(value, "resolve_expression") else Value(value)
+            for value in (follower, followee)
+        )
+
+    def get_source_expressions(self):
+        return [self.follower, self.followee]
+
+    def set_source_expressions(self, exprs):
+        self.follower, self.followee = exprs
+
+    def as_sql(self, compiler, connection):
+        follower_sql, follower_params = compiler.compile(self.follower)
+        followee_sql, followee_params = compiler.compile(self.followee)
+        quote = connection.ops.quote_name
+        table = quote(Follow._meta.db_table)
+        follower_col = quote(Follow._meta.get_field("follower").column)
+        followee_col = quote(Follow._meta.get_field("followee").column)
+        # Identifiers come from the model and are quoted; values travel as parameters.
+        sql = (
+            f"EXISTS (SELECT 1 FROM {table} ff WHERE ff.{follower_col} = {follower_sql}"  # noqa: S608
+            f" AND ff.{followee_col} = {followee_sql})"
+        )
+        return sql, (*follower_params, *followee_params)
 
 
 def friend_ids(viewer: Account) -> QuerySet:
@@ -18,6 +77,15 @@ def friend_ids(viewer: Account) -> QuerySet:
     return Follow.objects.filter(follower=viewer, followee_id__in=followers).values("followee_id")
 
 
+def _is_staff(viewer: Account | None) -> bool:
+    return viewer is not None and viewer.is_authenticated and viewer.is_staff
+
+
+def _not_withdrawn(viewer: Account | None) -> Q:
+    """Fundings hidden by an operator, or whose author is deactivated: staff only."""
+    return Q() if _is_staff(viewer) else Q(is_hidden=False, author__is_active=True)
+
+
 def visible_fundings(viewer: Account | None) -> QuerySet[Funding]:
     """Every funding `viewer` may see (None or an anonymous user: public ones only).
 
@@ -25,11 +93,8 @@ def visible_fundings(viewer: Account | None) -> QuerySet[Funding]:
     author's friends (mutual followers). Fundings hidden by an operator, or whose author is
     deactivated, are visible to staff only.
     """
-    fundings = Funding.objects.all()
-    authenticated = viewer is not None and viewer.is_authenticated
-    if not (authenticated and viewer.is_staff):
-        fundings = fundings.filter(is_hidden=False, author__is_active=True)
-    if not authenticated:
+    fundings = Funding.objects.filter(_not_withdrawn(viewer))
+    if viewer is None or not viewer.is_authenticated:
         return fundings.filter(public=True)
     return fundings.filter(Q(public=True) | Q(author=viewer) | _author_is_friend_of(viewer))
 
@@ -41,11 +106,8 @@ def _author_is_friend_of(viewer: Account) -> Q:
     (friend_ids)` as a hashed subplan whose start-up cost it charges to every index probe of
     a nested loop, and then prefers scanning the whole funding table (joined feed, detail).
     """
-    author = OuterRef("author_id")
-    return Q(
-        Exists(Follow.objects.filter(follower=viewer, followee_id=author)),
-        Exists(Follow.objects.filter(follower_id=author, followee=viewer)),
-    )
+    author = F("author_id")
+    return Q(Follows(viewer.pk, author), Follows(author, viewer.pk))
 
 
 def funding_for_viewer(*, viewer: Account | None, funding_id: int) -> Funding:
@@ -60,35 +122,66 @@ def funding_for_viewer(*, viewer: Account | None, funding_id: int) -> Funding:
 
 
 def _feed(fundings: QuerySet[Funding]) -> QuerySet[Funding]:
-    """What every feed shares: no canceled fundings, the author in the same query."""
-    return fundings.exclude(state=FundingState.CANCELED).select_related("author")
+    """What every feed shares: no canceled fundings, the author in the same query, only
+    the columns a feed item renders."""
+    return fundings.exclude(state=FundingState.CANCELED).select_related("author").only(*FEED_FIELDS)
 
 
 def public_feed(*, viewer: Account | None) -> QuerySet[Funding]:
     """Public fundings only (also for signed-in viewers), newest first."""
-    return _feed(visible_fundings(viewer).filter(public=True)).order_by(*FEED_ORDER)
+    # visible_fundings(viewer).filter(public=True): every public funding passes its
+    # author-or-friend test, so the plain filter is the same set (and plans as an index walk).
+    fundings = Funding.objects.filter(_not_withdrawn(viewer), public=True)
+    return _feed(fundings).order_by(*FEED_ORDER)
 
 
 def following_feed(*, viewer: Account) -> QuerySet[Funding]:
     """Fundings by accounts the viewer follows: public ones, friends-only ones of friends."""
     followees = Follow.objects.filter(follower=viewer).values("followee_id")
-    return _feed(visible_fundings(viewer).filter(author__in=followees)).order_by(*FEED_ORDER)
+    # visible_fundings(viewer) among followees: the viewer follows every author here, so
+    # "friend" is "follows the viewer back", and the viewer is never among its followees.
+    fundings = Funding.objects.filter(
+        _not_withdrawn(viewer),
+        Q(public=True) | Follows(F("author_id"), viewer.pk),
+        author__in=followees,
+    )
+    return _feed(fundings).order_by(*FEED_ORDER)
 
 
 def feed_account(*, viewer: Account, account_id: str) -> Account:
-    """The account whose fundings `/funding/user` lists; deactivated ones only for staff."""
+    """The account whose fundings `/funding/user` lists; deactivated ones only for staff.
+
+    It comes with whether each follows the other (`follows_viewer`, `followed_by_viewer`),
+    which user_feed needs: one query instead of a friendship test on every funding row.
+    """
     accounts = Account.objects.all()
     if not viewer.is_staff:
         accounts = accounts.filter(is_active=True)
     try:
-        return accounts.only("id").get(pk=account_id)
+        return (
+            accounts.only("id")
+            .annotate(
+                follows_viewer=Follows(F("id"), viewer.pk),
+                followed_by_viewer=Follows(viewer.pk, F("id")),
+            )
+            .get(pk=account_id)
+        )
     except Account.DoesNotExist as exc:
         raise NotFound("Account not found.") from exc
 
 
 def user_feed(*, viewer: Account, author: Account) -> QuerySet[Funding]:
-    """One account's fundings: all of them for itself and its friends, else public ones."""
-    return _feed(visible_fundings(viewer).filter(author=author)).order_by(*FEED_ORDER)
+    """One account's fundings: all of them for itself and its friends, else public ones.
+
+    `author` comes from feed_account (it answers active accounts only, except to staff).
+    """
+    # visible_fundings(viewer).filter(author=author), with the author-or-friend test made
+    # once for the whole list.
+    fundings = Funding.objects.filter(_not_withdrawn(viewer), author=author)
+    is_friend = author.follows_viewer and author.followed_by_viewer
+    if not (author.pk == viewer.pk or is_friend):
+        fundings = fundings.filter(public=True)
+    return _feed(fundings).order_by(*FEED_ORDER)
 
 
 def joined_feed(*, viewer: Account) -> QuerySet[Funding]:
