@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.deconstruct import deconstructible
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from funsun.api.errors import InvalidInput, PayloadTooLarge
 
@@ -80,8 +80,7 @@ def clean_image(upload) -> ContentFile:
 
     ext = ALLOWED_FORMATS[fmt]
     if fmt == "GIF":
-        # GIF carries no EXIF; keep animation frames as they are.
-        return ContentFile(data, name=f"upload.{ext}")
+        return ContentFile(_clean_gif(image), name=f"upload.{ext}")
     out = io.BytesIO()
     image = ImageOps.exif_transpose(image)
     save_kwargs = {}
@@ -91,6 +90,43 @@ def clean_image(upload) -> ContentFile:
         save_kwargs = {"quality": 90, "optimize": True}
     image.save(out, format=fmt, **save_kwargs)  # re-encoding drops EXIF and other metadata
     return ContentFile(out.getvalue(), name=f"upload.{ext}")
+
+
+# Frames of an animated GIF we decode at most (each costs a decode, however small it is).
+MAX_GIF_FRAMES = 500
+# What a re-encoded GIF keeps of each frame's metadata: timing and transparency, nothing else.
+GIF_FRAME_INFO = ("duration", "transparency", "background")
+
+
+def _clean_gif(image: Image.Image) -> bytes:
+    """Every frame re-encoded, the animation kept. Bytes after the trailer, comments and
+    application extensions do not survive (where a GIF/JavaScript polyglot keeps its
+    script). Decoding is bounded: at most MAX_GIF_FRAMES frames and MAX_IMAGE_PIXELS pixels
+    over all of them, like one still image."""
+    width, height = image.size
+    loop = image.info.get("loop")  # absent: the animation plays once
+    frames: list[Image.Image] = []
+    try:
+        for frame in ImageSequence.Iterator(image):
+            if len(frames) >= MAX_GIF_FRAMES:
+                raise InvalidInput(f"image: an animation of more than {MAX_GIF_FRAMES} frames.")
+            if (len(frames) + 1) * width * height > settings.MAX_IMAGE_PIXELS:
+                raise InvalidInput(
+                    f"image: an animation of more than "
+                    f"{settings.MAX_IMAGE_PIXELS // 1_000_000} megapixels in all its frames."
+                )
+            copy = frame.copy()
+            copy.info = {k: v for k, v in frame.info.items() if k in GIF_FRAME_INFO}
+            frames.append(copy)
+        out = io.BytesIO()
+        first, rest = frames[0], frames[1:]
+        options = {"save_all": True, "append_images": rest} if rest else {}
+        if rest and loop is not None:
+            options["loop"] = loop
+        first.save(out, format="GIF", **options)
+    except (OSError, ValueError, EOFError, SyntaxError) as exc:
+        raise InvalidInput("image: not a valid image file.") from exc
+    return out.getvalue()
 
 
 def image_url(field) -> str | None:

@@ -3,17 +3,21 @@
 import logging
 import re
 
+_KEYS = (
+    r"(?:access_?token|refresh_?token|refresh|accessToken|password|pg_token|bank_account|secret)"
+)
 _PATTERNS = [
     (re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]+", re.I), r"\1[redacted]"),
     (re.compile(r"(SECRET_KEY\s+)\S+", re.I), r"\1[redacted]"),
+    # A quoted value up to its closing quote: a bank account ("국민 123-456") has a space.
     (
-        re.compile(
-            r"((?:access_?token|refresh_?token|refresh|accessToken|password|pg_token|"
-            r"bank_account|secret)[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+",
-            re.I,
-        ),
-        r"\1[redacted]",
+        re.compile(rf"({_KEYS}[\"']?\s*[:=]\s*)([\"'])(?:(?!\2).)*\2", re.I),
+        r"\1\2[redacted]\2",
     ),
+    # An unquoted bank account runs to the end of its field, spaces included.
+    # (`\s*+` takes every space before looking: a quoted value redacted above stays as is.)
+    (re.compile(r"(bank_account[\"']?\s*[:=]\s*+)(?![\"'\[])[^&,}\n]+", re.I), r"\1[redacted]"),
+    (re.compile(rf"({_KEYS}[\"']?\s*[:=]\s*+)(?![\"'\[])[^\"'&\s,}}]+", re.I), r"\1[redacted]"),
     (re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+"), "[redacted-jwt]"),
 ]
 

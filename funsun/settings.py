@@ -13,8 +13,9 @@ from django.core.management.utils import get_random_secret_key
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-env_file = BASE_DIR / ".env"
-if env_file.exists():
+# ENV_FILE names another file (an installation's, or /dev/null to read none).
+env_file = Path(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
+if env_file.is_file():
     env.read_env(str(env_file))
 
 DEBUG = env.bool("DEBUG", default=False)

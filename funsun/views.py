@@ -31,7 +31,11 @@ def permission_denied(request, exception=None):
 health_schema = inline_serializer("Health", {"status": serializers.CharField()})
 
 
-@extend_schema(tags=["health"], responses={200: health_schema}, auth=[])
+@extend_schema(
+    tags=["health"],
+    responses={200: health_schema, 503: health_schema},  # 503: ?ready=1, database down
+    auth=[],
+)
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([])
