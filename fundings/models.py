@@ -131,10 +131,14 @@ class Contribution(models.Model):
             models.Index(
                 "funding", F("created_on").desc(), F("id").desc(), name="contribution_funding_idx"
             ),
+            # Joined feed: a contributor's credited contributions, newest first, with their
+            # funding: read from the index alone (no table rows), then grouped by funding.
             models.Index(
                 "contributor",
                 F("created_on").desc(),
-                name="contribution_contributor_idx",
+                "funding",
+                name="contribution_joined_idx",
+                condition=Q(refunded_on__isnull=True),
             ),
         ]
 
