@@ -11,6 +11,8 @@ from funsun.api.errors import NotFound
 
 # The follow lists answer at most this many profiles when the app asks without `page`.
 UNPAGED_FOLLOW_LIST_LIMIT = 100
+# What a Profile renders (accounts.serializers.profile_data): lists load nothing else.
+PROFILE_FIELDS = ("id", "username", "birthday", "image", "follower_count", "followee_count")
 
 
 def active_accounts() -> QuerySet[Account]:
@@ -27,7 +29,14 @@ def get_active_account(account_id: str) -> Account:
 
 def search_accounts(*, username: str) -> QuerySet[Account]:
     """Active accounts whose username contains `username` (case-insensitive), stable order."""
-    return active_accounts().filter(username__icontains=username).order_by("username", "id")
+    # UPPER(username) LIKE UPPER('%...%'): a trigram index serves it on PostgreSQL
+    # (accounts migration 0002); SQLite walks the username index until the page is full.
+    return (
+        active_accounts()
+        .filter(username__icontains=username)
+        .only(*PROFILE_FIELDS)
+        .order_by("username", "id")
+    )
 
 
 def followers_of(account_id: str) -> QuerySet[Account]:
@@ -36,6 +45,7 @@ def followers_of(account_id: str) -> QuerySet[Account]:
     return (
         active_accounts()
         .filter(following__followee=account)
+        .only(*PROFILE_FIELDS)
         .order_by("-following__created_on", "-following__id")
     )
 
@@ -46,6 +56,7 @@ def followees_of(account_id: str) -> QuerySet[Account]:
     return (
         active_accounts()
         .filter(followers__follower=account)
+        .only(*PROFILE_FIELDS)
         .order_by("-followers__created_on", "-followers__id")
     )
 

@@ -42,6 +42,22 @@ class ProfileSerializer(serializers.Serializer):
         return image_url(account.image)
 
 
+def profile_data(account: Account) -> dict:
+    """ProfileSerializer's shape by a plain function: lists (search, follows) render many.
+
+    Reads the columns of accounts.selectors.PROFILE_FIELDS only.
+    """
+    return {
+        "id": account.id,
+        "email": "",
+        "username": account.username,
+        "birthday": account.birthday,
+        "image": image_url(account.image),
+        "follower": account.follower_count,
+        "followee": account.followee_count,
+    }
+
+
 class MyProfileSerializer(ProfileSerializer):
     """Your own profile: the private fields too."""
 

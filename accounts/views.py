@@ -26,6 +26,7 @@ from accounts.serializers import (
     SearchQuerySerializer,
     SignedInSerializer,
     SignUpSerializer,
+    profile_data,
     profile_of,
     signed_in,
 )
@@ -302,7 +303,7 @@ class AccountSearchView(APIView):
 
 
 def _profiles(accounts) -> list:
-    return ProfileSerializer(accounts, many=True).data
+    return [profile_data(account) for account in accounts]
 
 
 class FollowView(APIView):
