@@ -24,9 +24,13 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 keepalive = 5
 
-# Recycle workers now and then so that a slow leak never grows without bound.
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then so that a slow leak never grows without bound. Rarely: a
+# new worker imports the app on its first requests (slow answers for a moment), and at a
+# few hundred requests a second a limit of thousands restarts one every few seconds. The
+# jitter keeps the workers from restarting together. (No preload_app: HUP must load new
+# code, see deploy/systemd/funsun.service.)
+max_requests = 100_000
+max_requests_jitter = 10_000
 
 # The heartbeat file on a memory file system: a slow disk must not look like a hung worker.
 # (gunicorn creates it with mkstemp and unlinks it at once: a shared folder is safe.)
