@@ -27,9 +27,10 @@ Why removing any one permission check fails this test (the `guards` column names
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.db import transaction
@@ -40,6 +41,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import Account, Follow
 from fundings.models import Contribution, Funding, Payout
 from payments.models import Payment
+from payments.tests.fixtures import pay
 from reports.models import Report
 from tests.hardening.seed import World
 
@@ -61,7 +63,6 @@ class Row:
     # Extra assertions on a caller's answer: check(world, actor, response, context).
     check: Callable[..., None] | None = None
     query: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def fid(name: str) -> Callable[[World], int]:
@@ -80,6 +81,11 @@ def owner_ready_payment(world: World) -> dict:
     response = world.client("owner").post("/remit/kakaopay/ready", {"amount": "2000"})
     assert response.status_code == 200, response.content
     return response.json()
+
+
+def friend_approved_payment(world: World) -> None:
+    """The friend paid 1,000 KRW (approved at the provider) and has not credited it yet."""
+    pay(world.client("friend"), 1000)
 
 
 def snapshot() -> dict:
@@ -345,13 +351,14 @@ ROWS = [
         format="form",
     ),
     Row(
-        "credit a contribution without a payment",
+        "credit the friend's approved payment",
         "POST",
         "/remit/",
         lambda w, c: {"funding": fid("owner_public")(w), "amount": 1000, "message": "hi"},
-        (402, 402, 402, 402, 401, 401),
+        (402, 201, 402, 402, 401, 401),
         "IsAuthenticated; only the caller's own approved payments count",
         format="json",
+        setup=friend_approved_payment,
     ),
     Row(
         "start a payment",
@@ -423,14 +430,8 @@ def send(client, row: Row, data: dict):
     call = getattr(client, row.method.lower())
     if row.query:
         return call(row.path, data)
-    if row.method == "DELETE":
-        # The app sends DELETE with a form body.
-        from urllib.parse import urlencode
-
-        return call(row.path, urlencode(data), content_type="application/x-www-form-urlencoded")
-    if row.format == "form":
-        from urllib.parse import urlencode
-
+    if row.format == "form" or row.method == "DELETE":
+        # The app sends DELETE with a form-encoded body.
         return call(row.path, urlencode(data), content_type="application/x-www-form-urlencoded")
     return call(row.path, data, format=row.format)
 

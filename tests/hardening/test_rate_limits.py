@@ -264,3 +264,32 @@ def test_limits_hold_across_processes_that_share_redis(db, settings):
     status, retry_after = done.stdout.split()[-2:]
     assert status == "429"
     assert 1 <= int(retry_after) <= 60
+
+
+def test_an_operator_adjusts_rates_per_deployment(settings):
+    """THROTTLE_RATES changes or lifts ("off") a rate without a release."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "funsun.settings",
+        "ENV_FILE": os.devnull,
+        "DEBUG": "false",
+        "SECRET_KEY": "test-only-not-secret-" + "x" * 40,
+        "THROTTLE_RATES": "login_ip=20/minute,payment_ready_ip=off",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s; "
+            "r = s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']; "
+            "print(r['login_ip'], r['payment_ready_ip'], r['signup_ip'])",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["20/minute", "None", "5/hour"]
