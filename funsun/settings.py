@@ -274,6 +274,11 @@ KAKAOPAY_SECRET_KEY = env.str("KAKAOPAY_SECRET_KEY", default="")
 KAKAOPAY_CID = env.str("KAKAOPAY_CID", default="TC0ONETIME")
 # Kakao Pay gives up on its own processing after 11 s; we wait a little longer than that.
 KAKAOPAY_TIMEOUT_SECONDS = env.float("KAKAOPAY_TIMEOUT_SECONDS", default=15.0)
+# reconcile_payments: an approved payment that no /remit/ credited within this many minutes
+# is refunded; a process's claim on a payment (e.g. a refund in flight) lapses after this
+# many seconds, so that a crashed process's work is finished by the next run.
+PAYMENT_CREDIT_GRACE_MINUTES = env.int("PAYMENT_CREDIT_GRACE_MINUTES", default=5)
+PAYMENT_CLAIM_SECONDS = env.int("PAYMENT_CLAIM_SECONDS", default=300)
 if PAYMENT_PROVIDER not in {"sandbox", "kakaopay"}:
     raise ImproperlyConfigured("PAYMENT_PROVIDER must be 'sandbox' or 'kakaopay'.")
 if PAYMENT_PROVIDER == "kakaopay" and not KAKAOPAY_SECRET_KEY:

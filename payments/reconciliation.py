@@ -28,7 +28,7 @@ BATCH = 200
 
 def credit_grace() -> timedelta:
     """How long an approved payment may wait for its POST /remit/ before it is refunded."""
-    return timedelta(minutes=getattr(settings, "PAYMENT_CREDIT_GRACE_MINUTES", 5))
+    return timedelta(minutes=settings.PAYMENT_CREDIT_GRACE_MINUTES)
 
 
 @dataclass

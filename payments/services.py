@@ -51,7 +51,7 @@ def claim_seconds() -> int:
 
     Far longer than the few provider calls it makes, each bounded by the client time-out.
     """
-    return getattr(settings, "PAYMENT_CLAIM_SECONDS", 300)
+    return settings.PAYMENT_CLAIM_SECONDS
 
 
 def new_partner_order_id() -> str:
