@@ -87,10 +87,6 @@ class SignedInSerializer(serializers.Serializer):
     token = TokensSerializer()
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class FollowStateSerializer(serializers.Serializer):
     detail = serializers.BooleanField(help_text="Whether the follow exists.")
 

@@ -1,9 +1,7 @@
 """HTTP views of /account/ and /follow/ (API.md): read input, call one service or
 selector, render. The rules live in services.py and selectors.py."""
 
-from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -12,7 +10,6 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.serializers import (
     AccountQuerySerializer,
-    ErrorSerializer,
     FollowQuerySerializer,
     FollowStateSerializer,
     FollowTargetSerializer,
@@ -30,47 +27,21 @@ from accounts.serializers import (
     profile_of,
     signed_in,
 )
-from funsun.api.pagination import PAGE_SIZE, paged_response
+from funsun.api.pagination import paged_response
+from funsun.api.schema import (
+    NO_CONTENT,
+    NOT_SIGNED_IN,
+    PAGE_PARAM,
+    DeleteBodyAutoSchema,
+    DetailSerializer,
+    body,
+    error,
+)
 from funsun.api.throttles import EmailRateThrottle, IPRateThrottle
-
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
-
-
-def body(serializer, media_types=FORM_TYPES) -> dict:
-    """A request body accepted as form, multipart or JSON (API.md: every write takes all)."""
-    return dict.fromkeys(media_types, serializer)
-
-
-def error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
-
 
 THROTTLED = error(
     "Too many attempts from this address (or on this email); retry after Retry-After seconds."
 )
-UNAUTHENTICATED = error("No, bad or expired access token, or the account is deactivated.")
-PAGE_PARAM = OpenApiParameter(
-    "page",
-    OpenApiTypes.INT,
-    description=f"Page number, {PAGE_SIZE} a page; missing, bad or < 1 means 1.",
-)
-NO_CONTENT = OpenApiResponse(description="Past the last page: no body.")
-
-
-class DeleteBodyAutoSchema(AutoSchema):
-    """Documents the form body of DELETE routes (`id=...`), which the app sends.
-
-    drf-spectacular documents bodies of POST, PUT and PATCH only.
-    """
-
-    def _get_request_body(self, direction="request"):
-        if self.method != "DELETE":
-            return super()._get_request_body(direction)
-        self.method = "POST"
-        try:
-            return super()._get_request_body(direction)
-        finally:
-            self.method = "DELETE"
 
 
 class SignInView(APIView):
@@ -192,9 +163,9 @@ class LogOutView(APIView):
         summary="Revoke a refresh token",
         request=body(RefreshSerializer),
         responses={
-            200: OpenApiResponse(ErrorSerializer, description="Revoked."),
+            200: OpenApiResponse(DetailSerializer, description="Revoked."),
             400: error("Not a valid refresh token, or one of another account."),
-            401: UNAUTHENTICATED,
+            401: NOT_SIGNED_IN,
         },
     )
     def post(self, request):
@@ -216,7 +187,7 @@ class AccountView(APIView):
                 ProfileSerializer, description="Profile; MyProfile when it is you."
             ),
             400: error("No id given."),
-            401: UNAUTHENTICATED,
+            401: NOT_SIGNED_IN,
             404: error("No such (active) account."),
         },
     )
@@ -230,7 +201,7 @@ class AccountView(APIView):
         tags=["account"],
         summary="Your own profile (auto-login)",
         request=None,
-        responses={200: MyProfileSerializer, 401: UNAUTHENTICATED},
+        responses={200: MyProfileSerializer, 401: NOT_SIGNED_IN},
     )
     def post(self, request):
         return Response(MyProfileSerializer(request.user).data)
@@ -245,7 +216,7 @@ class AccountView(APIView):
         responses={
             200: MyProfileSerializer,
             400: error("An invalid value or image; nothing changed."),
-            401: UNAUTHENTICATED,
+            401: NOT_SIGNED_IN,
             413: error("The image is larger than 10 MB (or the body than 12 MB)."),
         },
     )
@@ -274,8 +245,8 @@ class AccountView(APIView):
         ),
         request=None,
         responses={
-            200: OpenApiResponse(ErrorSerializer, description="Deactivated."),
-            401: UNAUTHENTICATED,
+            200: OpenApiResponse(DetailSerializer, description="Deactivated."),
+            401: NOT_SIGNED_IN,
         },
     )
     def delete(self, request):
@@ -292,7 +263,7 @@ class AccountSearchView(APIView):
             200: ProfileSerializer(many=True),
             204: NO_CONTENT,
             400: error("No or an empty username."),
-            401: UNAUTHENTICATED,
+            401: NOT_SIGNED_IN,
         },
     )
     def get(self, request):
@@ -333,7 +304,7 @@ class FollowView(APIView):
             ),
             204: NO_CONTENT,
             400: error("Neither follower nor followee given."),
-            401: UNAUTHENTICATED,
+            401: NOT_SIGNED_IN,
             404: error("No such (active) account."),
         },
     )
@@ -361,7 +332,7 @@ class FollowView(APIView):
         responses={
             201: OpenApiResponse(FollowStateSerializer, description='{"detail": true}'),
             400: error('"already follow", following yourself, or no id.'),
-            401: UNAUTHENTICATED,
+            401: NOT_SIGNED_IN,
             404: error("No such (active) account."),
         },
     )
@@ -378,7 +349,7 @@ class FollowView(APIView):
         responses={
             200: OpenApiResponse(FollowStateSerializer, description='{"detail": false}'),
             400: error("No id given."),
-            401: UNAUTHENTICATED,
+            401: NOT_SIGNED_IN,
         },
     )
     def delete(self, request):

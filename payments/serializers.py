@@ -48,11 +48,5 @@ class ApprovedSerializer(serializers.Serializer):
     amount = serializers.IntegerField()
 
 
-class PaymentErrorSerializer(serializers.Serializer):
-    """Errors of the payment routes: `{"detail": "..."}`."""
-
-    detail = serializers.CharField()
-
-
 class CheckoutActionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["pay", "cancel"])

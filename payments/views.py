@@ -13,13 +13,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from funsun.api.schema import NOT_SIGNED_IN, body, error
 from funsun.api.throttles import AccountRateThrottle, IPRateThrottle
 from payments import services
 from payments.providers import sandbox
 from payments.serializers import (
     ApprovedSerializer,
     CheckoutActionSerializer,
-    PaymentErrorSerializer,
     PgTokenResponseSerializer,
     PgTokenSerializer,
     ReadyRequestSerializer,
@@ -27,19 +27,6 @@ from payments.serializers import (
 )
 
 TAGS = ["remit"]
-BODY_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
-
-
-def body(serializer) -> dict:
-    """The app posts forms; JSON is accepted too."""
-    return dict.fromkeys(BODY_TYPES, serializer)
-
-
-def error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(PaymentErrorSerializer, description=description)
-
-
-NOT_SIGNED_IN = error("No, bad or expired token, or a deactivated account.")
 UPSTREAM = error("The payment provider failed, timed out or refused our credentials.")
 HTML = {(200, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="A small HTML page.")}
 

@@ -1,16 +1,12 @@
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fundings.serializers.fundings import DetailSerializer
+from funsun.api.schema import error
 from funsun.api.throttles import AccountRateThrottle, IPRateThrottle
 from reports.serializers import ReportInputSerializer, ReportSerializer
 from reports.services import create_report
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(DetailSerializer, description=description)
 
 
 class ReportView(APIView):
@@ -27,10 +23,10 @@ class ReportView(APIView):
         },
         responses={
             201: ReportSerializer,
-            400: _error("Unknown type, or a target that does not exist or you cannot see."),
-            401: _error("Not signed in."),
-            409: _error("You already have an open report about this target."),
-            429: _error("Too many reports (20 an hour per account); see Retry-After."),
+            400: error("Unknown type, or a target that does not exist or you cannot see."),
+            401: error("Not signed in."),
+            409: error("You already have an open report about this target."),
+            429: error("Too many reports (20 an hour per account); see Retry-After."),
         },
         examples=[
             OpenApiExample(

@@ -91,15 +91,6 @@ class FundingSerializer(serializers.Serializer):
         return funding_data(instance)
 
 
-class DetailSerializer(serializers.Serializer):
-    """Every error (and a few plain answers): `{"detail": "..."}`."""
-
-    detail = serializers.CharField()
-
-
-# --- input ---------------------------------------------------------------------------------
-
-
 class WireBooleanField(serializers.BooleanField):
     """JSON booleans or the strings "true"/"false"; a missing form field stays missing.
 

@@ -1,6 +1,5 @@
 """Funding routes: detail, create, edit, review, delete, and the four feeds (API.md)."""
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -11,7 +10,6 @@ from rest_framework.views import APIView
 from fundings import selectors
 from fundings.serializers.fundings import (
     AccountIdSerializer,
-    DetailSerializer,
     FundingCreateSerializer,
     FundingIdSerializer,
     FundingReviewSerializer,
@@ -22,28 +20,20 @@ from fundings.serializers.fundings import (
 )
 from fundings.services import fundings as services
 from funsun.api.pagination import paged_response
+from funsun.api.schema import (
+    NOT_SIGNED_IN,
+    PAGE_PARAM,
+    DeleteBodyAutoSchema,
+    DetailSerializer,
+    body,
+    error,
+)
 
 TAGS = ["funding"]
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded", "application/json")
-
-
-def body(serializer) -> dict:
-    """A request body the app may send as multipart, a plain form or JSON."""
-    return dict.fromkeys(FORM_TYPES, serializer)
-
-
-def error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(DetailSerializer, description=description)
-
-
-NOT_SIGNED_IN = error("No, bad or expired token, or a deactivated account.")
 BAD_INPUT = error('Invalid values: `{"detail": ..., "<field>": [...]}`.')
 NOT_VISIBLE = error("No such funding, or you may not see it.")
 NOT_AUTHOR = error("You can see this funding but are not its author.")
 TOO_LARGE = error("Image or request body too large.")
-PAGE = OpenApiParameter(
-    "page", int, description="1-based, 8 a page; missing, non-integer or < 1 means 1."
-)
 FEED_RESPONSES = {
     200: FundingSerializer(many=True),
     204: OpenApiResponse(description="Past the last page (or nothing at all): no body."),
@@ -52,23 +42,6 @@ FEED_NOTE = (
     " Newest first (created_on, then id). Canceled fundings never appear in feeds"
     " (they stay readable through `GET /funding/?id=`)."
 )
-
-
-class BodyOnDeleteSchema(AutoSchema):
-    """Document the form body of DELETE, which the app sends (`id=...`).
-
-    drf-spectacular documents bodies of POST, PUT and PATCH only; for DELETE it builds the
-    body the same way as for POST.
-    """
-
-    def _get_request_body(self, direction="request"):
-        if self.method != "DELETE":
-            return super()._get_request_body(direction)
-        self.method = "POST"
-        try:
-            return super()._get_request_body(direction)
-        finally:
-            self.method = "DELETE"
 
 
 def funding_id(data) -> int:
@@ -90,7 +63,7 @@ def delete_flag(value: str | None) -> bool:
 
 
 class FundingView(APIView):
-    schema = BodyOnDeleteSchema()
+    schema = DeleteBodyAutoSchema()
 
     @extend_schema(
         tags=TAGS,
@@ -228,7 +201,7 @@ class PublicFeedView(APIView):
         tags=TAGS,
         summary="Public fundings",
         description="Public fundings only, for everyone (a token is optional)." + FEED_NOTE,
-        parameters=[PAGE],
+        parameters=[PAGE_PARAM],
         responses={**FEED_RESPONSES, 401: error("A token was sent but is not valid.")},
     )
     def get(self, request):
@@ -243,7 +216,7 @@ class FollowingFeedView(APIView):
             "Their public fundings, plus their friends-only ones when you follow each other."
             + FEED_NOTE
         ),
-        parameters=[PAGE],
+        parameters=[PAGE_PARAM],
         responses={**FEED_RESPONSES, 401: NOT_SIGNED_IN},
     )
     def get(self, request):
@@ -257,7 +230,7 @@ class UserFeedView(APIView):
         description=(
             "All of them for yourself and for mutual followers, public ones otherwise." + FEED_NOTE
         ),
-        parameters=[OpenApiParameter("id", OpenApiTypes.STR, required=True), PAGE],
+        parameters=[OpenApiParameter("id", OpenApiTypes.STR, required=True), PAGE_PARAM],
         responses={
             **FEED_RESPONSES,
             400: error("`id` missing."),
@@ -283,7 +256,7 @@ class JoinedFeedView(APIView):
             "Each funding once, the one you most recently contributed to first; refunded "
             "contributions do not count. Canceled fundings are left out."
         ),
-        parameters=[PAGE],
+        parameters=[PAGE_PARAM],
         responses={**FEED_RESPONSES, 401: NOT_SIGNED_IN},
     )
     def get(self, request):

@@ -1,19 +1,13 @@
 """POST /funding/payout: the author of a finished funding asks for its money."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fundings.serializers.fundings import DetailSerializer
 from fundings.serializers.payouts import PayoutInputSerializer, PayoutSerializer
 from fundings.services.payouts import request_payout
-
-BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(DetailSerializer, description=description)
+from funsun.api.schema import body, error
 
 
 class PayoutView(APIView):
@@ -27,14 +21,14 @@ class PayoutView(APIView):
             "`bank_account` as they are now; an operator transfers the money and records it, "
             "and the funding's status becomes `paid_out` (no refunds after that)."
         ),
-        request=dict.fromkeys(BODY_TYPES, PayoutInputSerializer),
+        request=body(PayoutInputSerializer),
         responses={
             201: PayoutSerializer,
-            400: _error("Invalid id, or no bank account set in your profile."),
-            401: _error("No, bad or expired token, or a deactivated account."),
-            403: _error("You can see this funding but are not its author."),
-            404: _error("No such funding, or you may not see it."),
-            409: _error(
+            400: error("Invalid id, or no bank account set in your profile."),
+            401: error("No, bad or expired token, or a deactivated account."),
+            403: error("You can see this funding but are not its author."),
+            404: error("No such funding, or you may not see it."),
+            409: error(
                 "Not finished (still open), canceled, expired without money, already paid "
                 "out, or the payout was already requested."
             ),

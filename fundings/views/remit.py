@@ -1,6 +1,5 @@
 """/remit/: credit a paid contribution, list a funding's contributions, edit, refund."""
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -8,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fundings.contribution_selectors import funding_contributions
-from fundings.serializers.fundings import DetailSerializer
 from fundings.serializers.remit import (
     FundingIdQuerySerializer,
     RemitCreateSerializer,
@@ -19,34 +17,9 @@ from fundings.serializers.remit import (
 )
 from fundings.services import contributions as services
 from funsun.api.pagination import paged_response
+from funsun.api.schema import NOT_SIGNED_IN, DeleteBodyAutoSchema, DetailSerializer, body, error
 
 TAGS = ["remit"]
-BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def body(serializer) -> dict:
-    return dict.fromkeys(BODY_TYPES, serializer)
-
-
-def error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(DetailSerializer, description=description)
-
-
-NOT_SIGNED_IN = error("No, bad or expired token, or a deactivated account.")
-
-
-class DeleteBodySchema(AutoSchema):
-    """Document the form body the app sends with DELETE (`id=...`): drf-spectacular
-    documents bodies of POST, PUT and PATCH only."""
-
-    def _get_request_body(self, direction="request"):
-        if self.method != "DELETE":
-            return super()._get_request_body(direction)
-        self.method = "POST"
-        try:
-            return super()._get_request_body(direction)
-        finally:
-            self.method = "DELETE"
 
 
 def _valid(serializer_class, data) -> dict:
@@ -56,7 +29,7 @@ def _valid(serializer_class, data) -> dict:
 
 
 class RemitView(APIView):
-    schema = DeleteBodySchema()
+    schema = DeleteBodyAutoSchema()
 
     def get_permissions(self):
         if self.request.method == "GET":
