@@ -34,6 +34,14 @@ BAD_INPUT = error('Invalid values: `{"detail": ..., "<field>": [...]}`.')
 NOT_VISIBLE = error("No such funding, or you may not see it.")
 NOT_AUTHOR = error("You can see this funding but are not its author.")
 TOO_LARGE = error("Image or request body too large.")
+EDIT_RESPONSES = {
+    200: FundingSerializer,
+    400: BAD_INPUT,
+    401: NOT_SIGNED_IN,
+    403: NOT_AUTHOR,
+    404: NOT_VISIBLE,
+    413: TOO_LARGE,
+}
 FEED_RESPONSES = {
     200: FundingSerializer(many=True),
     204: OpenApiResponse(description="Past the last page (or nothing at all): no body."),
@@ -113,14 +121,7 @@ class FundingView(APIView):
             "replaces the old one. An empty `review` keeps the review."
         ),
         request=body(FundingUpdateSerializer),
-        responses={
-            200: FundingSerializer,
-            400: BAD_INPUT,
-            401: NOT_SIGNED_IN,
-            403: NOT_AUTHOR,
-            404: NOT_VISIBLE,
-            413: TOO_LARGE,
-        },
+        responses=EDIT_RESPONSES,
     )
     def put(self, request):
         funding = authored_funding(request)
@@ -170,14 +171,7 @@ class FundingReviewView(APIView):
         tags=TAGS,
         summary="Post the review of your funding",
         request=body(FundingReviewSerializer),
-        responses={
-            200: FundingSerializer,
-            400: BAD_INPUT,
-            401: NOT_SIGNED_IN,
-            403: NOT_AUTHOR,
-            404: NOT_VISIBLE,
-            413: TOO_LARGE,
-        },
+        responses=EDIT_RESPONSES,
     )
     def post(self, request):
         funding = authored_funding(request)
