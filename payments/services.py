@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -89,27 +89,43 @@ def transition(
     kind: str,
     raw: dict[str, Any] | None = None,
     note: str = "",
+    likely: str | None = None,
+    now: datetime | None = None,
+    savepoint: bool = True,
     **fields: Any,
 ) -> bool:
     """Move the payment to `to_state` if it is in one of `from_states`; True if we moved it.
 
     Idempotent and race-safe: the UPDATE carries the expected state, so a second caller
-    (another request, another machine) changes nothing and gets False.
+    (another request, another machine) changes nothing and gets False. The event is written
+    in the same transaction. `likely` names the state the caller believes the payment is in:
+    one guarded UPDATE then settles it (the event needs the state it came from); the state
+    is read under a row lock only when it was not that one. `savepoint=False` inside a
+    caller's transaction that must fail as a whole if this fails (crediting).
     """
     from_states = tuple(from_states)
-    now = timezone.now()
-    with transaction.atomic():
-        current = (
-            Payment.objects.select_for_update()
-            .filter(pk=payment_id, state__in=from_states)
-            .values_list("state", flat=True)
-            .first()
-        )
-        if current is None:
-            return False
-        moved = Payment.objects.filter(pk=payment_id, state=current).update(
-            state=to_state, updated_on=now, **fields
-        )
+    now = now or timezone.now()
+    with transaction.atomic(savepoint=savepoint):
+        guess = likely if likely in from_states else None
+        if guess is None and len(from_states) == 1:
+            guess = from_states[0]
+        moved = 0
+        if guess is not None:
+            moved = Payment.objects.filter(pk=payment_id, state=guess).update(
+                state=to_state, updated_on=now, **fields
+            )
+        current = guess
+        if not moved and (guess is None or len(from_states) > 1):
+            current = (
+                Payment.objects.select_for_update()
+                .filter(pk=payment_id, state__in=from_states)
+                .values_list("state", flat=True)
+                .first()
+            )
+            if current is not None:
+                moved = Payment.objects.filter(pk=payment_id, state=current).update(
+                    state=to_state, updated_on=now, **fields
+                )
         if not moved:
             return False
         record_event(payment_id, kind, from_state=current, to_state=to_state, raw=raw, note=note)
@@ -157,7 +173,12 @@ def _check_funding(funding_id: int, amount: int, payer: Account) -> None:
     """
     if visible_fundings is None:
         raise ImproperlyConfigured("The fundings app did not install its visibility rule.")
-    funding = visible_fundings(payer).filter(pk=funding_id).first()
+    funding = (
+        visible_fundings(payer)
+        .filter(pk=funding_id)
+        .only("state", "expire_on", "goal_amount", "current_amount")
+        .first()
+    )
     if funding is None:
         raise NotFound("Funding not found.")
     if not funding.is_open:
@@ -174,15 +195,17 @@ def start_payment(
     if funding_id is not None:
         _check_funding(funding_id, amount, payer)
     provider = get_provider()
-    payment = Payment.objects.create(
-        payer=payer,
-        amount=amount,
-        funding_id=funding_id,
-        message=message,
-        provider=provider.name,
-        partner_order_id=new_partner_order_id(),
-    )
-    record_event(payment.pk, "created", to_state=PaymentState.READY)
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            payer=payer,
+            amount=amount,
+            funding_id=funding_id,
+            message=message,
+            provider=provider.name,
+            partner_order_id=new_partner_order_id(),
+            **provider.new_order_fields(),
+        )
+        record_event(payment.pk, "created", to_state=PaymentState.READY)
     try:
         result = provider.ready(payment)
     except ProviderError as exc:
@@ -196,11 +219,16 @@ def start_payment(
         )
         raise provider_error(exc, "start the payment") from exc
     # Before anything else: the tid is the only handle the provider gives us on the order.
-    Payment.objects.filter(pk=payment.pk, tid__isnull=True).update(
-        tid=result.tid, updated_on=timezone.now()
-    )
-    record_event(payment.pk, "ready", raw=result.raw)
-    payment.refresh_from_db()
+    now = timezone.now()
+    with transaction.atomic():
+        stored = Payment.objects.filter(pk=payment.pk, tid__isnull=True).update(
+            tid=result.tid, updated_on=now
+        )
+        record_event(payment.pk, "ready", raw=result.raw)
+    if stored:
+        payment.tid, payment.updated_on = result.tid, now
+    else:  # not a fresh payment after all: answer what the database holds
+        payment.refresh_from_db()
     return payment, result
 
 
@@ -228,29 +256,42 @@ def store_pg_token(*, payer: Account, pg_token: str, tid: str | None = None) -> 
             raise NotFound("No payment of yours is waiting for approval.")
     if payment.pg_token == pg_token:
         return payment
-    stored = Payment.objects.filter(pk=payment.pk, state=PaymentState.READY).update(
-        pg_token=pg_token, updated_on=timezone.now()
-    )
+    now = timezone.now()
+    with transaction.atomic():
+        stored = Payment.objects.filter(pk=payment.pk, state=PaymentState.READY).update(
+            pg_token=pg_token, updated_on=now
+        )
+        if stored:
+            record_event(payment.pk, "pg_token", note="approval token received")
     if not stored:
         raise Conflict(f"This payment is {payment.state}; it takes no new approval token.")
-    record_event(payment.pk, "pg_token", note="approval token received")
-    payment.refresh_from_db()
+    # The row is as read plus this UPDATE: no need to read it again.
+    payment.pg_token, payment.updated_on = pg_token, now
     return payment
 
 
 # --- step 4: approve ----------------------------------------------------------------------
 
 
-def _mark_approved(payment_id: int, raw: dict[str, Any], kind: str = "approved") -> None:
+def _mark_approved(
+    payment_id: int,
+    raw: dict[str, Any],
+    kind: str = "approved",
+    likely: str | None = None,
+    now: datetime | None = None,
+) -> bool:
     # From expired or failed too: if the provider says it captured the money, it did, and
     # the money must then be credited or refunded, never forgotten.
-    transition(
+    now = now or timezone.now()
+    return transition(
         payment_id,
         from_states=[PaymentState.READY, PaymentState.EXPIRED, PaymentState.FAILED],
         to_state=PaymentState.APPROVED,
         kind=kind,
         raw=raw,
-        approved_on=timezone.now(),
+        likely=likely,
+        now=now,
+        approved_on=now,
         needs_check=False,
     )
 
@@ -370,8 +411,13 @@ def approve(payment: Payment) -> Payment:
         raise provider_error(exc, "approve the payment") from exc
     except ProviderError as exc:  # unavailable: 5xx, time-out, network
         return _approve_from_order(payment, exc)
-    _mark_approved(payment.pk, answer.raw)
-    payment.refresh_from_db()
+    now = timezone.now()
+    if _mark_approved(payment.pk, answer.raw, likely=payment.state, now=now):
+        # What the UPDATE wrote: no need to read the row again.
+        payment.state, payment.needs_check = PaymentState.APPROVED, False
+        payment.approved_on = payment.updated_on = now
+    else:  # moved meanwhile by another process: answer what it is now
+        payment.refresh_from_db()
     return payment
 
 
@@ -413,6 +459,8 @@ def mark_credited(*, payment_id: int, funding_id: int) -> bool:
         to_state=PaymentState.CREDITED,
         kind="credited",
         note=f"credited to funding {funding_id}",
+        # Part of the crediting transaction: if this fails, the whole credit does.
+        savepoint=False,
         credited_on=timezone.now(),
         funding_id=funding_id,
     )

@@ -124,6 +124,10 @@ def item_name(payment: Payment) -> str:
 class PaymentProvider(ABC):
     name: str
 
+    def new_order_fields(self) -> dict[str, Any]:
+        """Columns a new payment of this provider starts with (written with the INSERT)."""
+        return {}
+
     @abstractmethod
     def ready(self, payment: Payment) -> ReadyResult:
         """Open an order; the buyer pays at one of the returned URLs."""

@@ -91,9 +91,14 @@ def sandbox_status(payment: Payment) -> str:
 class SandboxProvider(PaymentProvider):
     name = "sandbox"
 
+    def new_order_fields(self) -> dict[str, Any]:
+        # The order is open at the sandbox from the payment's INSERT on (no UPDATE in ready).
+        return {"sandbox_status": READY, "sandbox_pg_token": ""}
+
     def ready(self, payment: Payment) -> ReadyResult:
         tid = "T" + secrets.token_hex(10)[:19]  # 20 characters, like Kakao's
-        _payments().filter(pk=payment.pk).update(sandbox_status=READY, sandbox_pg_token="")
+        if payment.sandbox_status != READY or payment.sandbox_pg_token:
+            _payments().filter(pk=payment.pk).update(sandbox_status=READY, sandbox_pg_token="")
         url = f"{settings.PUBLIC_BASE_URL}{checkout_path(tid)}"
         raw = {
             "tid": tid,
@@ -115,9 +120,9 @@ class SandboxProvider(PaymentProvider):
             .filter(created_on__gt=timezone.now() - TID_VALIDITY)
             .update(sandbox_status=PAID)
         )
-        current = _payments().get(pk=payment.pk)
-        status = sandbox_status(current)
         if not captured:
+            current = _payments().get(pk=payment.pk)
+            status = sandbox_status(current)
             if status in (PAID, PART_CANCELED, CANCELED):
                 raise _refused(ALREADY_APPROVED, "payment already approved")
             if status == QUIT:
@@ -127,19 +132,21 @@ class SandboxProvider(PaymentProvider):
             if status == READY:
                 raise _refused(NOT_FINISHED, "the buyer has not finished paying")
             raise _refused(BAD_PG_TOKEN, "invalid pg_token")
+        # The row is `payment` plus this UPDATE (tid, order id, payer, amount never change).
+        payment.sandbox_status = PAID
         return ProviderAnswer(
             raw={
                 "aid": "A" + secrets.token_hex(10)[:19],
-                "tid": current.tid,
-                "partner_order_id": current.partner_order_id,
-                "partner_user_id": str(current.payer_id),
+                "tid": payment.tid,
+                "partner_order_id": payment.partner_order_id,
+                "partner_user_id": str(payment.payer_id),
                 "payment_method_type": "MONEY",
-                "amount": {"total": current.amount, "tax_free": 0},
+                "amount": {"total": payment.amount, "tax_free": 0},
                 "approved_at": _now_text(),
                 "provider": "sandbox",
             },
             status=PAID,
-            amount=current.amount,
+            amount=payment.amount,
         )
 
     def cancel(self, payment: Payment, amount: int) -> ProviderAnswer:
@@ -226,13 +233,17 @@ def buyer_pays(payment: Payment) -> str:
     if is_expired(payment):
         return callback_url("fail")
     token = secrets.token_urlsafe(24)
-    _payments().filter(pk=payment.pk, sandbox_status=READY).update(
-        sandbox_status=AUTHORIZED, sandbox_pg_token=token
+    authorised = (
+        _payments()
+        .filter(pk=payment.pk, sandbox_status=READY)
+        .update(sandbox_status=AUTHORIZED, sandbox_pg_token=token)
     )
-    current = _payments().get(pk=payment.pk)
-    if current.sandbox_status == QUIT or not current.sandbox_pg_token:
-        return callback_url("cancel")
-    return f"{callback_url('approval')}?pg_token={current.sandbox_pg_token}"
+    if not authorised:  # pressed before (same token again), quit, or paid already
+        current = _payments().only("sandbox_status", "sandbox_pg_token").get(pk=payment.pk)
+        if current.sandbox_status == QUIT or not current.sandbox_pg_token:
+            return callback_url("cancel")
+        token = current.sandbox_pg_token
+    return f"{callback_url('approval')}?pg_token={token}"
 
 
 def buyer_quits(payment: Payment) -> str:
