@@ -74,7 +74,15 @@ def _credit_in_transaction(
     *, payer: Account, payment_id: int, funding_id: int, amount: int, message: str
 ) -> Contribution | str:
     with transaction.atomic():
-        funding = Funding.objects.select_for_update().filter(pk=funding_id).first()
+        # The lock and the visibility test in one query: a funding the payer may not see is
+        # one that does not exist (refunded like it). Only what the checks and the answer read.
+        funding = (
+            visible_fundings(payer)
+            .select_for_update(of=("self",))
+            .filter(pk=funding_id)
+            .only("id", "author_id", "state", "expire_on", "goal_amount", "current_amount")
+            .first()
+        )
         reason = _closed_reason(funding, amount)
         if reason:
             return reason
@@ -115,7 +123,6 @@ def credit_payment(*, payer: Account, funding_id: int, amount: int, message: str
     and 409 is raised.
     """
     tried: set[int] = set()
-    visible = visible_fundings(payer).filter(pk=funding_id).exists()
     while True:
         payment = payments.creditable_payment(
             payer=payer, amount=amount, funding_id=funding_id, exclude=tried
@@ -126,16 +133,13 @@ def credit_payment(*, payer: Account, funding_id: int, amount: int, message: str
             )
         tried.add(payment.pk)
         try:
-            if visible:
-                outcome = _credit_once(
-                    payer=payer,
-                    payment_id=payment.pk,
-                    funding_id=funding_id,
-                    amount=amount,
-                    message=message,
-                )
-            else:
-                outcome = "This funding does not exist."
+            outcome = _credit_once(
+                payer=payer,
+                payment_id=payment.pk,
+                funding_id=funding_id,
+                amount=amount,
+                message=message,
+            )
         except _Taken:
             continue
         if isinstance(outcome, Contribution):
