@@ -17,6 +17,14 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 worker_class = "gthread"
+# A keep-alive connection stays with the worker that accepted it, and the first worker to
+# wake up may accept a whole burst of them (a load test, nginx filling its upstream pool):
+# then one process, one core under the GIL, serves every client while the others idle (seen
+# in bench/: the machine half idle, all 16 connections on one worker). A cap of twice the
+# threads (at least 8) spreads a burst over several workers; a connection over the cap waits
+# in the listen backlog until one closes. At the defaults the 40 places exceed what nginx
+# keeps open idle (16 per nginx worker process, deploy/nginx/funsun.conf).
+worker_connections = max(8, threads * 2)
 
 # Kakao Pay gives up on its own processing after 11 s and the app waits up to 15 s for it
 # (KAKAOPAY_TIMEOUT_SECONDS): a worker busy with an approve call must not be killed first.
