@@ -97,8 +97,9 @@ def signed_in(account: Account, tokens: dict[str, str]) -> dict:
 
 def profile_of(account: Account, viewer: Account) -> dict:
     """MyProfile for yourself, Profile for anyone else."""
-    serializer = MyProfileSerializer if account.pk == viewer.pk else ProfileSerializer
-    return serializer(account).data
+    if account.pk == viewer.pk:
+        return MyProfileSerializer(account).data
+    return profile_data(account)
 
 
 # --- Input --------------------------------------------------------------------------------
