@@ -87,6 +87,11 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Each thread keeps its connection between requests: opening one costs more than a request's
+# queries (PostgreSQL: a new backend process; SQLite: the PRAGMAs below and the functions
+# Django registers on every connection, about a millisecond of CPU).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers write to one file: WAL lets readers run beside a writer,
     # IMMEDIATE takes the write lock when a transaction starts (no upgrade deadlocks), and
@@ -100,18 +105,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             ),
         }
     )
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Parameters bound by the server, and a statement run 5 times on a connection is
-        # prepared there: PostgreSQL stops planning the same feed query on every request
-        # (its planning cost as much as running it). The connections persist (above), so
-        # the prepared statements do. A transaction-pooling PgBouncer in between would need
-        # prepare_threshold None.
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            {"server_side_binding": True, "prepare_threshold": 5}
-        )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and a statement run 5 times on a connection is
+    # prepared there: PostgreSQL stops planning the same feed query on every request (its
+    # planning cost as much as running it). The connections persist (above), so the
+    # prepared statements do. A transaction-pooling PgBouncer in between would need
+    # prepare_threshold None.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits live here, so they hold across processes with Redis) ---------------
