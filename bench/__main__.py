@@ -177,7 +177,7 @@ def server_settings(args) -> dict:
     """What gunicorn will run with: deploy/gunicorn.conf.py, then the command line's flags."""
     conf = runpy.run_path(str(GUNICORN_CONF))
     return {
-        "worker_class": conf.get("worker_class", "sync"),
+        "worker_class": args.worker_class or conf.get("worker_class", "sync"),
         "workers": args.workers if args.workers is not None else conf.get("workers", 1),
         "threads": args.threads if args.threads is not None else conf.get("threads", 1),
         "max_requests": (
@@ -210,6 +210,7 @@ class Server:
             ("--workers", args.workers),
             ("--threads", args.threads),
             ("--max-requests", args.max_requests),
+            ("--worker-class", args.worker_class),
         ):
             if value is not None:
                 self.cmd += [flag, str(value)]
@@ -847,6 +848,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse-db", action="store_true", help="skip seeding if seeded before")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: deploy conf)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: deploy conf)")
+    parser.add_argument("--worker-class", help="gunicorn worker class (default: deploy conf)")
     # deploy/gunicorn.conf.py recycles a worker after ~5,000 requests: at these rates that is
     # one cold worker (the app imported again, seconds of CPU) every few seconds, landing at
     # random inside measurements. Off by default for repeatable figures; --max-requests 5000

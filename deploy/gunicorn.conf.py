@@ -30,7 +30,7 @@ worker_connections = max(8, threads * 2)
 # (KAKAOPAY_TIMEOUT_SECONDS): a worker busy with an approve call must not be killed first.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
-keepalive = 5
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 
 # Recycle workers now and then so that a slow leak never grows without bound. Rarely: a
 # new worker imports the app on its first requests (slow answers for a moment), and at a
@@ -91,3 +91,11 @@ def post_request(worker, req, environ, resp):
             sock.settimeout(previous_timeout)
         except OSError:
             worker.log.debug("socket closed while draining the request body")
+
+
+def post_fork(server, worker):
+    import sys
+
+    interval = os.environ.get("PY_SWITCH_INTERVAL")
+    if interval:
+        sys.setswitchinterval(float(interval))

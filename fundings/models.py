@@ -30,6 +30,13 @@ class FundingStatus(models.TextChoices):
     PAID_OUT = "paid_out", "paid out"
 
 
+def funding_status(state: str, expire_on) -> str:
+    """What the app sees (FundingStatus): an open funding past its expiry is "expired"."""
+    if state == FundingState.OPEN and expire_on <= timezone.now():
+        return FundingStatus.EXPIRED
+    return state
+
+
 class Funding(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="fundings"
@@ -95,9 +102,7 @@ class Funding(models.Model):
 
     @property
     def status(self) -> str:
-        if self.state == FundingState.OPEN and self.expire_on <= timezone.now():
-            return FundingStatus.EXPIRED
-        return self.state
+        return funding_status(self.state, self.expire_on)
 
     @property
     def is_open(self) -> bool:

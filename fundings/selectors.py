@@ -5,6 +5,7 @@ from django.db.models import BooleanField, Expression, F, Max, Q, QuerySet, Valu
 from accounts.models import Account, Follow
 from fundings.models import Funding, FundingState
 from funsun.api.errors import NotFound
+from funsun.compiled import CompiledQuery
 
 # Feeds are newest first; `id` breaks ties between rows created in the same instant.
 FEED_ORDER = ("-created_on", "-id")
@@ -154,20 +155,30 @@ def feed_account(*, viewer: Account, account_id: str) -> Account:
     It comes with whether each follows the other (`follows_viewer`, `followed_by_viewer`),
     which user_feed needs: one query instead of a friendship test on every funding row.
     """
+    rows = _FEED_ACCOUNT.rows(viewer.is_staff, viewer=viewer.pk, account=str(account_id))
+    if not rows:
+        raise NotFound("Account not found.")
+    row = rows[0]
+    author = Account(pk=row["id"])
+    author.follows_viewer, author.followed_by_viewer = (
+        row["follows_viewer"],
+        row["followed_by_viewer"],
+    )
+    return author
+
+
+def _feed_account(viewer: Account, account_id: str) -> QuerySet[Account]:
     accounts = Account.objects.all()
     if not viewer.is_staff:
         accounts = accounts.filter(is_active=True)
-    try:
-        return (
-            accounts.only("id")
-            .annotate(
-                follows_viewer=Follows(F("id"), viewer.pk),
-                followed_by_viewer=Follows(viewer.pk, F("id")),
-            )
-            .get(pk=account_id)
+    return (
+        accounts.only("id")
+        .annotate(
+            follows_viewer=Follows(F("id"), viewer.pk),
+            followed_by_viewer=Follows(viewer.pk, F("id")),
         )
-    except Account.DoesNotExist as exc:
-        raise NotFound("Account not found.") from exc
+        .filter(pk=account_id)
+    )
 
 
 def user_feed(*, viewer: Account, author: Account) -> QuerySet[Funding]:
@@ -194,3 +205,98 @@ def joined_feed(*, viewer: Account) -> QuerySet[Funding]:
         .annotate(last_contributed_on=Max("contributions__created_on"))
         .order_by("-last_contributed_on", "-id")
     )
+
+
+# --- Compiled once: the read paths the app calls most ----------------------------------------
+# The querysets above, compiled to SQL once per shape (funsun.compiled) and run with each
+# request's viewer and page: rows (dicts keyed like FEED_FIELDS) for the feed renderers.
+
+
+def _stand_in(viewer_id: str, *, staff: bool) -> Account:
+    """What the builders above need of a viewer to write a shape's SQL: an id (a marker
+    while compiling) and whether it is staff. Never saved."""
+    return Account(pk=viewer_id, is_staff=staff)
+
+
+def _author_stand_in(author_id: str, *, sees_all: bool) -> Account:
+    author = Account(pk=author_id)
+    author.follows_viewer = author.followed_by_viewer = sees_all
+    return author
+
+
+def _with_author(fundings: QuerySet[Funding]) -> QuerySet[Funding]:
+    return fundings.select_related("author").only(*FEED_FIELDS)
+
+
+_PUBLIC_FEED = CompiledQuery(Funding, lambda staff: public_feed(viewer=_stand_in("", staff=staff)))
+_FOLLOWING_FEED = CompiledQuery(
+    Funding,
+    lambda staff, viewer: following_feed(viewer=_stand_in(viewer, staff=staff)),
+    viewer=str,
+)
+_USER_FEED = CompiledQuery(
+    Funding,
+    lambda shape, viewer, author: user_feed(
+        viewer=_stand_in(viewer, staff=shape[0]),
+        author=_author_stand_in(author, sees_all=shape[1]),
+    ),
+    viewer=str,
+    author=str,
+)
+_JOINED_FEED = CompiledQuery(
+    Funding,
+    lambda staff, viewer: joined_feed(viewer=_stand_in(viewer, staff=staff)),
+    viewer=str,
+)
+_FEED_ACCOUNT = CompiledQuery(
+    Account,
+    lambda staff, viewer, account: _feed_account(_stand_in(viewer, staff=staff), account),
+    viewer=str,
+    account=str,
+)
+_DETAIL = CompiledQuery(
+    Funding,
+    lambda shape, viewer, funding: _with_author(
+        visible_fundings(
+            None if shape == "anonymous" else _stand_in(viewer, staff=shape == "staff")
+        )
+    ).filter(pk=funding),
+    viewer=str,
+    funding=int,
+)
+
+
+def _viewer_shape(viewer: Account | None) -> str:
+    if viewer is None or not viewer.is_authenticated:
+        return "anonymous"
+    return "staff" if viewer.is_staff else "member"
+
+
+def public_feed_rows(*, viewer: Account | None, limit: int, offset: int) -> list[dict]:
+    return _PUBLIC_FEED.rows(_is_staff(viewer), limit=limit, offset=offset)
+
+
+def following_feed_rows(*, viewer: Account, limit: int, offset: int) -> list[dict]:
+    return _FOLLOWING_FEED.rows(viewer.is_staff, viewer=viewer.pk, limit=limit, offset=offset)
+
+
+def user_feed_rows(*, viewer: Account, author: Account, limit: int, offset: int) -> list[dict]:
+    """`author` from feed_account, as for user_feed."""
+    sees_all = author.pk == viewer.pk or (author.follows_viewer and author.followed_by_viewer)
+    return _USER_FEED.rows(
+        (viewer.is_staff, sees_all), viewer=viewer.pk, author=author.pk, limit=limit, offset=offset
+    )
+
+
+def joined_feed_rows(*, viewer: Account, limit: int, offset: int) -> list[dict]:
+    return _JOINED_FEED.rows(viewer.is_staff, viewer=viewer.pk, limit=limit, offset=offset)
+
+
+def funding_row_for_viewer(*, viewer: Account | None, funding_id: int) -> dict:
+    """funding_for_viewer as a row (FEED_FIELDS): what GET /funding/ renders."""
+    shape = _viewer_shape(viewer)
+    viewer_id = viewer.pk if shape != "anonymous" else ""
+    rows = _DETAIL.rows(shape, viewer=viewer_id, funding=funding_id)
+    if not rows:
+        raise NotFound("Funding not found.")
+    return rows[0]

@@ -2,12 +2,13 @@
 
 import io
 import logging
+import re
 import secrets
 import warnings
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.utils.deconstruct import deconstructible
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
@@ -130,11 +131,29 @@ def _clean_gif(image: Image.Image) -> bytes:
 
 
 def image_url(field) -> str | None:
-    """A stored image as the app wants it: a path relative to the site root, or None."""
+    """A stored image (a file field or a stored name) as the app wants it: a path relative
+    to the site root, or None."""
     if not field:
         return None
-    url = field.url if hasattr(field, "url") else default_storage.url(str(field))
-    return url
+    name = field if isinstance(field, str) else field.name
+    if _PLAIN_NAME.fullmatch(name) and _answers_media_paths(storages["default"]):
+        # What the storage's url() answers for such a name, without its URL parsing
+        # (urljoin): a feed page renders up to 24 images.
+        return settings.MEDIA_URL + name
+    return default_storage.url(name)
+
+
+# The names random_upload_path gives (`funding/<token_urlsafe>.jpg`): nothing in them is
+# quoted in a URL, and no "." or ".." segment for urljoin to resolve.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.[A-Za-z0-9]+")
+
+
+def _answers_media_paths(storage) -> bool:
+    """The storage's url(name) is MEDIA_URL + name for a plain name: files under
+    MEDIA_ROOT served at MEDIA_URL, or funsun.storage.MediaPathS3Storage."""
+    if isinstance(storage, FileSystemStorage):
+        return storage.base_url == settings.MEDIA_URL
+    return getattr(storage, "site_relative_media_urls", False)
 
 
 def delete_stored(name: str | None) -> None:

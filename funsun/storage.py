@@ -15,6 +15,9 @@ class MediaPathS3Storage(S3Storage):
     deploy/nginx/media-s3.conf. Reads, writes and deletes go to the bucket as usual.
     """
 
+    # funsun.images.image_url may answer MEDIA_URL + name itself for plain names.
+    site_relative_media_urls = True
+
     def url(self, name, parameters=None, expire=None, http_method=None) -> str:
         # Same checks as the parent (no path escaping the location), without the location
         # itself: the proxy adds it back.

@@ -1,5 +1,7 @@
 """Funding routes: detail, create, edit, review, delete, and the four feeds (API.md)."""
 
+from functools import partial
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -16,10 +18,11 @@ from fundings.serializers.fundings import (
     FundingSerializer,
     FundingUpdateSerializer,
     funding_data,
+    funding_row_data,
     fundings_data,
 )
 from fundings.services import fundings as services
-from funsun.api.pagination import paged_response
+from funsun.api.pagination import paged_rows
 from funsun.api.schema import (
     NOT_SIGNED_IN,
     PAGE_PARAM,
@@ -85,10 +88,10 @@ class FundingView(APIView):
         },
     )
     def get(self, request):
-        funding = selectors.funding_for_viewer(
+        row = selectors.funding_row_for_viewer(
             viewer=request.user, funding_id=funding_id(request.query_params)
         )
-        return Response(funding_data(funding))
+        return Response(funding_row_data(row))
 
     @extend_schema(
         tags=TAGS,
@@ -199,7 +202,9 @@ class PublicFeedView(APIView):
         responses={**FEED_RESPONSES, 401: error("A token was sent but is not valid.")},
     )
     def get(self, request):
-        return paged_response(request, selectors.public_feed(viewer=request.user), fundings_data)
+        return paged_rows(
+            request, partial(selectors.public_feed_rows, viewer=request.user), fundings_data
+        )
 
 
 class FollowingFeedView(APIView):
@@ -214,7 +219,9 @@ class FollowingFeedView(APIView):
         responses={**FEED_RESPONSES, 401: NOT_SIGNED_IN},
     )
     def get(self, request):
-        return paged_response(request, selectors.following_feed(viewer=request.user), fundings_data)
+        return paged_rows(
+            request, partial(selectors.following_feed_rows, viewer=request.user), fundings_data
+        )
 
 
 class UserFeedView(APIView):
@@ -237,8 +244,10 @@ class UserFeedView(APIView):
         serializer.is_valid(raise_exception=True)
         account_id = serializer.validated_data["id"]
         author = selectors.feed_account(viewer=request.user, account_id=account_id)
-        return paged_response(
-            request, selectors.user_feed(viewer=request.user, author=author), fundings_data
+        return paged_rows(
+            request,
+            partial(selectors.user_feed_rows, viewer=request.user, author=author),
+            fundings_data,
         )
 
 
@@ -254,4 +263,6 @@ class JoinedFeedView(APIView):
         responses={**FEED_RESPONSES, 401: NOT_SIGNED_IN},
     )
     def get(self, request):
-        return paged_response(request, selectors.joined_feed(viewer=request.user), fundings_data)
+        return paged_rows(
+            request, partial(selectors.joined_feed_rows, viewer=request.user), fundings_data
+        )

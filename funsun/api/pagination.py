@@ -1,6 +1,6 @@
 """Paging as the app expects: 8 a page, a bad `page` means 1, past the end is 204."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db.models import QuerySet
 from rest_framework import status
@@ -32,6 +32,15 @@ def page_of(items: QuerySet | Sequence, page: int, size: int = PAGE_SIZE) -> lis
 def paged_response(request, items: QuerySet | Sequence, serialize, size: int = PAGE_SIZE):
     """Answer one page of `items` rendered by `serialize(list) -> data`, or 204 when empty."""
     rows = page_of(items, page_number(request), size)
+    if not rows:
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    return Response(serialize(rows))
+
+
+def paged_rows(request, fetch: Callable[..., list], serialize, size: int = PAGE_SIZE):
+    """paged_response for a query run as `fetch(limit=, offset=)` (funsun.compiled)."""
+    start = (page_number(request) - 1) * size
+    rows = fetch(limit=size, offset=start) if start + size <= MAX_OFFSET else []
     if not rows:
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(serialize(rows))
