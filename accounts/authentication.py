@@ -1,6 +1,5 @@
 """Bearer JWT authentication of API requests."""
 
-from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -8,43 +7,24 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import Account
+from funsun.compiled import CompiledQuery
 
 # Every column but the password hash: no API view reads it off request.user (signing in
 # loads its own account), and a save() of this instance leaves the hash alone.
 _LOADED_FIELDS = tuple(f.attname for f in Account._meta.concrete_fields if f.name != "password")
-_compiled: dict[str, tuple] = {}
-
-
-def _account_by_id(alias: str) -> tuple:
-    """The ORM's query for one account by id, compiled once per process: (query, SQL, columns).
-
-    Building and compiling a queryset costs several times what this one-row lookup costs
-    the database, and every authenticated request makes it.
-    """
-    compiled = _compiled.get(alias)
-    if compiled is None:
-        query = Account.objects.only(*_LOADED_FIELDS).filter(pk="").query
-        compiler = query.get_compiler(alias)
-        sql, _params = compiler.as_sql()
-        compiled = _compiled[alias] = (query, sql, [col for col, _, _ in compiler.select])
-    return compiled
+# Compiled once (funsun.compiled): every authenticated request makes this lookup, and
+# building and compiling the queryset costs several times what the database spends on it.
+_ACCOUNT_BY_ID = CompiledQuery(
+    Account,
+    lambda shape, account: Account.objects.only(*_LOADED_FIELDS).filter(pk=account),
+    account=str,
+)
 
 
 def load_account(account_id: str) -> Account | None:
     """The account with this id (any state), as the ORM would load it, in one query."""
-    alias = router.db_for_read(Account)
-    query, sql, columns = _account_by_id(alias)
-    # A compiler of the current thread's connection: it applies the backend's converters
-    # (SQLite's timezone-aware datetimes and booleans) exactly as a queryset does.
-    compiler = query.get_compiler(alias)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [account_id])
-        rows = cursor.fetchall()
-    if not rows:
-        return None
-    converters = compiler.get_converters(columns)
-    row = next(iter(compiler.apply_converters(rows, converters))) if converters else rows[0]
-    return Account.from_db(alias, _LOADED_FIELDS, row)
+    accounts = _ACCOUNT_BY_ID.instances(account=account_id)
+    return accounts[0] if accounts else None
 
 
 class AccountJWTAuthentication(JWTAuthentication):

@@ -4,33 +4,63 @@ from django.db.models import QuerySet
 
 from accounts.models import Account
 from fundings.models import Contribution, Funding
-from fundings.selectors import visible_fundings
+from fundings.selectors import _stand_in, _viewer_shape, visible_fundings
 from funsun.api.errors import NotFound
+from funsun.compiled import CompiledQuery
+
+# What a Remit renders (fundings.serializers.remit.remit_row_data).
+REMIT_FIELDS = (
+    "id",
+    "message",
+    "amount",
+    "created_on",
+    "contributor_id",
+    "contributor__id",
+    "contributor__username",
+    "contributor__image",
+)
 
 
-def funding_contributions(
-    *, viewer: Account | None, funding_id: int
-) -> tuple[Funding, QuerySet[Contribution]]:
-    """The funding (if `viewer` may see it, else 404) and its contributions, newest first.
-
-    Refunded contributions are not listed: they are no longer part of the funding.
-    """
-    funding = visible_fundings(viewer).filter(pk=funding_id).only("id", "author_id").first()
-    if funding is None:
-        raise NotFound("Funding not found.")
-    contributions = (
-        Contribution.objects.filter(funding_id=funding.pk, refunded_on__isnull=True)
+def _contributions(funding_id: int) -> QuerySet[Contribution]:
+    """A funding's contributions, newest first. Refunded contributions are not listed: they
+    are no longer part of the funding."""
+    return (
+        Contribution.objects.filter(funding_id=funding_id, refunded_on__isnull=True)
         .select_related("contributor")
-        .only(
-            "id",
-            "message",
-            "amount",
-            "created_on",
-            "contributor_id",
-            "contributor__id",
-            "contributor__username",
-            "contributor__image",
-        )
+        .only(*REMIT_FIELDS)
         .order_by("-created_on", "-id")
     )
-    return funding, contributions
+
+
+# Compiled once per shape (funsun.compiled): the list is read often.
+_VISIBLE_FUNDING = CompiledQuery(
+    Funding,
+    lambda shape, viewer, funding: (
+        visible_fundings(
+            None if shape == "anonymous" else _stand_in(viewer, staff=shape == "staff")
+        )
+        .filter(pk=funding)
+        .values("id", "author_id")
+    ),
+    viewer=str,
+    funding=int,
+)
+_CONTRIBUTIONS = CompiledQuery(
+    Contribution, lambda shape, funding: _contributions(funding), funding=int
+)
+
+
+def visible_funding_author(*, viewer: Account | None, funding_id: int) -> str:
+    """The author's id of this funding if `viewer` may see it, else NotFound (404)."""
+    shape = _viewer_shape(viewer)
+    rows = _VISIBLE_FUNDING.rows(
+        shape, viewer=viewer.pk if shape != "anonymous" else "", funding=funding_id
+    )
+    if not rows:
+        raise NotFound("Funding not found.")
+    return rows[0]["author_id"]
+
+
+def contribution_rows(*, funding_id: int, limit: int, offset: int) -> list[dict]:
+    """A page of funding_contributions' list, as rows keyed like REMIT_FIELDS."""
+    return _CONTRIBUTIONS.rows(funding=funding_id, limit=limit, offset=offset)

@@ -88,11 +88,16 @@ class Funding(models.Model):
                 name="funding_recent_feed_idx",
                 condition=Q(is_hidden=False),
             ),
-            # Following and user feeds: a set of authors, newest first.
+            # Following and user feeds: a set of authors, newest first. The columns of the
+            # visibility tests come last, so that the following feed finds its page's ids in
+            # the index alone (selectors._FOLLOWING_FEED_IDS).
             models.Index(
                 "author",
                 F("created_on").desc(),
                 F("id").desc(),
+                "public",
+                "is_hidden",
+                "state",
                 name="funding_author_feed_idx",
             ),
         ]

@@ -5,6 +5,7 @@ from django.db.models import BooleanField, Expression, F, Max, Q, QuerySet, Valu
 from accounts.models import Account, Follow
 from fundings.models import Funding, FundingState
 from funsun.api.errors import NotFound
+from funsun.api.pagination import PAGE_SIZE
 from funsun.compiled import CompiledQuery
 
 # Feeds are newest first; `id` breaks ties between rows created in the same instant.
@@ -70,6 +71,42 @@ class Follows(Expression):
         return sql, (*follower_params, *followee_params)
 
 
+class IsActiveAccount(Expression):
+    """The account `account` (an id or a column) is active: EXISTS on its primary key.
+
+    The same test as joining the account and filtering `is_active`, written as a probe:
+    SQLite (3.38+) answers the join form of a feed page by first building a Bloom filter
+    over the whole account table, about 0.3 ms for 5,000 accounts before the first row,
+    where probing the eight or so authors a page walks costs microseconds.
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, account):
+        super().__init__()
+        self.account = account if hasattr(account, "resolve_expression") else Value(account)
+
+    def get_source_expressions(self):
+        return [self.account]
+
+    def set_source_expressions(self, exprs):
+        (self.account,) = exprs
+
+    def as_sql(self, compiler, connection):
+        account_sql, account_params = compiler.compile(self.account)
+        quote = connection.ops.quote_name
+        table = quote(Account._meta.db_table)
+        pk_col = quote(Account._meta.pk.column)
+        active_col = quote(Account._meta.get_field("is_active").column)
+        # Identifiers come from the model and are quoted; values travel as parameters.
+        sql = (
+            f"EXISTS (SELECT 1 FROM {table} aa WHERE aa.{pk_col} = {account_sql}"  # noqa: S608
+            f" AND aa.{active_col})"
+        )
+        return sql, tuple(account_params)
+
+
 def friend_ids(viewer: Account) -> QuerySet:
     """Ids of the viewer's friends: accounts the viewer follows that follow the viewer back."""
     # Two index lookups on the follow table; going through `followee__following` would
@@ -84,7 +121,7 @@ def _is_staff(viewer: Account | None) -> bool:
 
 def _not_withdrawn(viewer: Account | None) -> Q:
     """Fundings hidden by an operator, or whose author is deactivated: staff only."""
-    return Q() if _is_staff(viewer) else Q(is_hidden=False, author__is_active=True)
+    return Q() if _is_staff(viewer) else Q(IsActiveAccount(F("author_id")), is_hidden=False)
 
 
 def visible_fundings(viewer: Account | None) -> QuerySet[Funding]:
@@ -138,13 +175,18 @@ def public_feed(*, viewer: Account | None) -> QuerySet[Funding]:
 
 def following_feed(*, viewer: Account) -> QuerySet[Funding]:
     """Fundings by accounts the viewer follows: public ones, friends-only ones of friends."""
-    followees = Follow.objects.filter(follower=viewer).values("followee_id")
+    followees = Follow.objects.filter(follower=viewer)
+    fundings = Funding.objects.all()
+    if not _is_staff(viewer):
+        # _not_withdrawn(viewer), with the author test made once per followee (the list
+        # is short) rather than once per funding row.
+        followees = followees.filter(followee__is_active=True)
+        fundings = fundings.filter(is_hidden=False)
     # visible_fundings(viewer) among followees: the viewer follows every author here, so
     # "friend" is "follows the viewer back", and the viewer is never among its followees.
-    fundings = Funding.objects.filter(
-        _not_withdrawn(viewer),
+    fundings = fundings.filter(
         Q(public=True) | Follows(F("author_id"), viewer.pk),
-        author__in=followees,
+        author__in=followees.values("followee_id"),
     )
     return _feed(fundings).order_by(*FEED_ORDER)
 
@@ -229,10 +271,21 @@ def _with_author(fundings: QuerySet[Funding]) -> QuerySet[Funding]:
 
 
 _PUBLIC_FEED = CompiledQuery(Funding, lambda staff: public_feed(viewer=_stand_in("", staff=staff)))
-_FOLLOWING_FEED = CompiledQuery(
+# The following feed in two steps: the page's ids, then its rows. Someone who follows a few
+# hundred accounts has a thousand candidate fundings to sort; the ids, tests included, come
+# from funding_author_feed_idx alone (no table row read per candidate), and only the page's
+# eight rows are read in full.
+_FOLLOWING_FEED_IDS = CompiledQuery(
     Funding,
-    lambda staff, viewer: following_feed(viewer=_stand_in(viewer, staff=staff)),
+    lambda staff, viewer: following_feed(viewer=_stand_in(viewer, staff=staff)).values("id"),
     viewer=str,
+)
+_FUNDINGS_BY_ID = CompiledQuery(
+    Funding,
+    lambda count, **ids: _with_author(
+        Funding.objects.filter(pk__in=[ids[f"id{index}"] for index in range(count)])
+    ),
+    **{f"id{index}": int for index in range(PAGE_SIZE)},
 )
 _USER_FEED = CompiledQuery(
     Funding,
@@ -277,7 +330,17 @@ def public_feed_rows(*, viewer: Account | None, limit: int, offset: int) -> list
 
 
 def following_feed_rows(*, viewer: Account, limit: int, offset: int) -> list[dict]:
-    return _FOLLOWING_FEED.rows(viewer.is_staff, viewer=viewer.pk, limit=limit, offset=offset)
+    page = _FOLLOWING_FEED_IDS.rows(viewer.is_staff, viewer=viewer.pk, limit=limit, offset=offset)
+    return _fundings_by_id([row["id"] for row in page])
+
+
+def _fundings_by_id(ids: list[int]) -> list[dict]:
+    """The rows (FEED_FIELDS) of these fundings, in this order (at most a page of them)."""
+    if not ids:
+        return []
+    rows = _FUNDINGS_BY_ID.rows(len(ids), **{f"id{index}": pk for index, pk in enumerate(ids)})
+    by_id = {row["id"]: row for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def user_feed_rows(*, viewer: Account, author: Account, limit: int, offset: int) -> list[dict]:

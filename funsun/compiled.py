@@ -33,17 +33,36 @@ from django.db.models import Model, QuerySet
 _INT_MARKER_BASE = -730_000_001
 
 
+class Like:
+    """The kind of a str value that the query matches as a substring (`icontains` and
+    friends): the ORM writes the pattern around a marker, and each request's value goes in
+    its place escaped as the ORM would (`%` and `_` match themselves)."""
+
+
 def _marker(name: str, kind: type, index: int):
     if kind is int:
         return _INT_MARKER_BASE - index
-    if kind is str:
+    if kind is str or kind is Like:
         return f"\x00compiled-query:{name}\x00"
-    raise ImproperlyConfigured(f"CompiledQuery values are int or str, not {kind!r} ({name}).")
+    raise ImproperlyConfigured(f"CompiledQuery values are int, str or Like, not {kind!r}.")
 
 
 @dataclass(frozen=True)
 class _Slot:
     name: str
+
+
+@dataclass(frozen=True)
+class _Embedded:
+    """A Like value inside the pattern the ORM made of its marker."""
+
+    name: str
+    prefix: str
+    suffix: str
+
+
+def _fill(slot: _Embedded, values: dict, connection) -> str:
+    return slot.prefix + connection.ops.prep_for_like_query(values[slot.name]) + slot.suffix
 
 
 @dataclass
@@ -71,6 +90,10 @@ def _column_names(compiler) -> list[str]:
 
     if compiler.klass_info:
         walk(compiler.klass_info, "")
+    else:  # values() / values_list(): the fields asked for, in order
+        query = compiler.query
+        for index, name in enumerate([*query.extra_select, *query.values_select]):
+            names[index] = name
     for name, index in compiler.annotation_col_map.items():
         names[index] = name
     if None in names:
@@ -102,6 +125,10 @@ class CompiledQuery:
             if name is not None:
                 params.append(_Slot(name))
                 continue
+            embedded = self._embedded(value)
+            if embedded is not None:
+                params.append(embedded)
+                continue
             if isinstance(value, str) and "\x00compiled-query:" in value:
                 raise ImproperlyConfigured(
                     f"CompiledQuery: the ORM transformed a marker ({value!r}); "
@@ -115,6 +142,16 @@ class CompiledQuery:
         ]
         return _Plan(sql, params, _column_names(compiler), compiler.connection, converters)
 
+    def _embedded(self, value) -> _Embedded | None:
+        if not isinstance(value, str):
+            return None
+        for name, kind in self.values.items():
+            marker = self._markers[name]
+            if kind is Like and value.count(marker) == 1:
+                prefix, suffix = value.split(marker)
+                return _Embedded(name, prefix, suffix)
+        return None
+
     def _plan(self, alias: str, shape: Hashable) -> _Plan:
         plans = getattr(self._local, "plans", None)
         if plans is None:
@@ -125,13 +162,17 @@ class CompiledQuery:
             plan = plans[(alias, shape)] = self._compile(alias, shape)
         return plan
 
-    def rows(
-        self, shape: Hashable = (), *, limit: int | None = None, offset: int = 0, **values
-    ) -> list[dict]:
-        """The rows for these values, as dicts keyed by column name; `limit`/`offset` page."""
+    def _fetch(self, shape: Hashable, limit: int | None, offset: int, values: dict):
         alias = router.db_for_read(self.model)
         plan = self._plan(alias, shape)
-        params = [values[p.name] if type(p) is _Slot else p for p in plan.params]
+        params = [
+            values[p.name]
+            if type(p) is _Slot
+            else _fill(p, values, plan.connection)
+            if type(p) is _Embedded
+            else p
+            for p in plan.params
+        ]
         sql = plan.sql
         if limit is not None:
             sql = f"{sql} LIMIT %s OFFSET %s"
@@ -139,8 +180,10 @@ class CompiledQuery:
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
-        names, connection = plan.names, plan.connection
-        result = []
+        connection = plan.connection
+        if not plan.converters:
+            return alias, plan, fetched
+        converted = []
         for raw in fetched:
             row = list(raw)
             for position, funcs, expression in plan.converters:
@@ -148,5 +191,21 @@ class CompiledQuery:
                 for convert in funcs:
                     value = convert(value, expression, connection)
                 row[position] = value
-            result.append(dict(zip(names, row, strict=True)))
-        return result
+            converted.append(row)
+        return alias, plan, converted
+
+    def rows(
+        self, shape: Hashable = (), *, limit: int | None = None, offset: int = 0, **values
+    ) -> list[dict]:
+        """The rows for these values, as dicts keyed by column name; `limit`/`offset` page."""
+        _, plan, fetched = self._fetch(shape, limit, offset, values)
+        names = plan.names
+        return [dict(zip(names, row, strict=True)) for row in fetched]
+
+    def instances(
+        self, shape: Hashable = (), *, limit: int | None = None, offset: int = 0, **values
+    ):
+        """The rows as model instances, as the ORM loads them (`only()` shapes with no
+        select_related: every column is a field of the model)."""
+        alias, plan, fetched = self._fetch(shape, limit, offset, values)
+        return [self.model.from_db(alias, plan.names, row) for row in fetched]

@@ -1,10 +1,14 @@
 """Wire shapes of contributions ("remit" in the API)."""
 
+from collections.abc import Mapping
+
 from rest_framework import serializers
 
 from accounts.models import Account
+from fundings.contribution_selectors import REMIT_FIELDS
 from fundings.models import CONTRIBUTION_MAX, CONTRIBUTION_MIN, Contribution, Funding
-from fundings.serializers.fundings import AuthorSerializer, author_data, wire_datetime
+from fundings.serializers.fundings import AuthorSerializer, wire_datetime
+from funsun.images import image_url
 
 MAX_ID = 2**63 - 1
 MESSAGE_MAX = 255
@@ -63,20 +67,36 @@ class RemitSerializer(serializers.Serializer):
         return _remit_dict(instance, context.get("viewer"), context.get("funding_author_id"))
 
 
-def _remit_dict(contribution: Contribution, viewer, funding_author_id) -> dict:
+def remit_row_data(row: Mapping, viewer, funding_author_id: str) -> dict:
+    """The Remit object of API.md from a row keyed like contribution_selectors.REMIT_FIELDS.
+    `amount` only for the contributor and the funding's author."""
     data = {
-        "id": contribution.id,
-        "message": contribution.message,
-        "author": author_data(contribution.contributor),
-        "created_on": wire_datetime(contribution.created_on),
+        "id": row["id"],
+        "message": row["message"],
+        "author": {
+            "id": row["contributor__id"],
+            "username": row["contributor__username"],
+            "image": image_url(row["contributor__image"]),
+        },
+        "created_on": wire_datetime(row["created_on"]),
     }
     viewer_id = viewer.pk if isinstance(viewer, Account) else None
-    if viewer_id is not None and viewer_id in (contribution.contributor_id, funding_author_id):
-        data["amount"] = contribution.amount
+    if viewer_id is not None and viewer_id in (row["contributor_id"], funding_author_id):
+        data["amount"] = row["amount"]
     return data
 
 
+def _remit_dict(contribution: Contribution, viewer, funding_author_id) -> dict:
+    row = {}
+    for name in REMIT_FIELDS:
+        value = contribution
+        for part in name.split("__"):
+            value = getattr(value, part)
+        row[name] = value
+    return remit_row_data(row, viewer, funding_author_id)
+
+
 def remit_data(contribution: Contribution, *, viewer, funding: Funding) -> dict:
-    """The Remit object of API.md (RemitSerializer's shape), by a plain function: the
-    contribution list renders many rows. `contribution.contributor` should come with it."""
+    """The Remit object of API.md (RemitSerializer's shape) of one contribution;
+    `contribution.contributor` should come with it."""
     return _remit_dict(contribution, viewer, funding.author_id)

@@ -1,12 +1,14 @@
 """/remit/: credit a paid contribution, list a funding's contributions, edit, refund."""
 
+from functools import partial
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fundings.contribution_selectors import funding_contributions
+from fundings.contribution_selectors import contribution_rows, visible_funding_author
 from fundings.serializers.remit import (
     FundingIdQuerySerializer,
     RemitCreateSerializer,
@@ -14,9 +16,10 @@ from fundings.serializers.remit import (
     RemitSerializer,
     RemitUpdateSerializer,
     remit_data,
+    remit_row_data,
 )
 from fundings.services import contributions as services
-from funsun.api.pagination import paged_response
+from funsun.api.pagination import paged_rows
 from funsun.api.schema import NOT_SIGNED_IN, DeleteBodyAutoSchema, DetailSerializer, body, error
 
 TAGS = ["remit"]
@@ -61,11 +64,11 @@ class RemitView(APIView):
     def get(self, request):
         funding_id = _valid(FundingIdQuerySerializer, {"id": request.query_params.get("id")})["id"]
         viewer = request.user if request.user.is_authenticated else None
-        funding, contributions = funding_contributions(viewer=viewer, funding_id=funding_id)
-        return paged_response(
+        author_id = visible_funding_author(viewer=viewer, funding_id=funding_id)
+        return paged_rows(
             request,
-            contributions,
-            lambda rows: [remit_data(row, viewer=viewer, funding=funding) for row in rows],
+            partial(contribution_rows, funding_id=funding_id),
+            lambda rows: [remit_row_data(row, viewer, author_id) for row in rows],
         )
 
     @extend_schema(
