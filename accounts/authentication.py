@@ -7,16 +7,14 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import Account
+from accounts.selectors import LOADED_FIELDS
 from funsun.compiled import CompiledQuery
 
-# Every column but the password hash: no API view reads it off request.user (signing in
-# loads its own account), and a save() of this instance leaves the hash alone.
-_LOADED_FIELDS = tuple(f.attname for f in Account._meta.concrete_fields if f.name != "password")
 # Compiled once (funsun.compiled): every authenticated request makes this lookup, and
 # building and compiling the queryset costs several times what the database spends on it.
 _ACCOUNT_BY_ID = CompiledQuery(
     Account,
-    lambda shape, account: Account.objects.only(*_LOADED_FIELDS).filter(pk=account),
+    lambda shape, account: Account.objects.only(*LOADED_FIELDS).filter(pk=account),
     account=str,
 )
 

@@ -8,11 +8,15 @@ from django.db.models import QuerySet
 
 from accounts.models import Account, Follow
 from funsun.api.errors import NotFound
+from funsun.compiled import CompiledQuery, Like
 
 # The follow lists answer at most this many profiles when the app asks without `page`.
 UNPAGED_FOLLOW_LIST_LIMIT = 100
 # What a Profile renders (accounts.serializers.profile_data): lists load nothing else.
 PROFILE_FIELDS = ("id", "username", "birthday", "image", "follower_count", "followee_count")
+# Every column but the password hash: what request.user and get_active_account load. No API
+# view reads the hash off them (signing in loads its own account), and save() leaves it alone.
+LOADED_FIELDS = tuple(f.attname for f in Account._meta.concrete_fields if f.name != "password")
 
 
 def active_accounts() -> QuerySet[Account]:
@@ -20,11 +24,14 @@ def active_accounts() -> QuerySet[Account]:
 
 
 def get_active_account(account_id: str) -> Account:
-    """The active account with this id, or NotFound (404) for unknown and deactivated ones."""
-    account = active_accounts().filter(pk=str(account_id)).first()
-    if account is None:
+    """The active account with this id, or NotFound (404) for unknown and deactivated ones.
+
+    Every column but the password hash (LOADED_FIELDS), like request.user.
+    """
+    accounts = _ACTIVE_ACCOUNT.instances(account=str(account_id))
+    if not accounts:
         raise NotFound("No such account.")
-    return account
+    return accounts[0]
 
 
 def search_accounts(*, username: str) -> QuerySet[Account]:
@@ -37,6 +44,22 @@ def search_accounts(*, username: str) -> QuerySet[Account]:
         .only(*PROFILE_FIELDS)
         .order_by("username", "id")
     )
+
+
+def search_page(*, username: str, limit: int, offset: int) -> list[Account]:
+    """A page of search_accounts(username=username)."""
+    return _SEARCH.instances(username=username, limit=limit, offset=offset)
+
+
+# Compiled once (funsun.compiled): profiles and searches are read on every screen.
+_ACTIVE_ACCOUNT = CompiledQuery(
+    Account,
+    lambda shape, account: active_accounts().only(*LOADED_FIELDS).filter(pk=account),
+    account=str,
+)
+_SEARCH = CompiledQuery(
+    Account, lambda shape, username: search_accounts(username=username), username=Like
+)
 
 
 def followers_of(account_id: str) -> QuerySet[Account]:

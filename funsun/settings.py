@@ -91,7 +91,7 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # queries (PostgreSQL: a new backend process; SQLite: the PRAGMAs below and the functions
 # Django registers on every connection, about a millisecond of CPU).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers write to one file: WAL lets readers run beside a writer,
     # IMMEDIATE takes the write lock when a transaction starts (no upgrade deadlocks), and

@@ -246,7 +246,7 @@ def feed_setup(viewer, n: int, contribute, *, one_author: bool):
 FEEDS = [
     ("/funding/public", 2),  # the account of the token, the page (authors joined in)
     ("/funding/following", 3),  # ... the page's ids, then its rows
-    ("/funding/joined", 2),
+    ("/funding/joined", 3),  # ... the page's ids, then its rows
     ("/funding/user", 3),  # ... plus the account whose fundings are listed
 ]
 
