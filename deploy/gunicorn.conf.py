@@ -1,4 +1,4 @@
-"""gunicorn settings for FunSun: threaded sync workers, sized from the CPU count.
+"""gunicorn settings for FunSun: sync workers, sized from the CPU count.
 
 Used by `make run`, the systemd unit (deploy/systemd/funsun.service) and the container
 (Dockerfile). Every value can be overridden from the environment; `--bind` on the command
@@ -12,25 +12,31 @@ from gunicorn.http.errors import ParseException
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-# Requests mostly wait on the database and on Kakao: a few threads per worker keep a worker
-# busy while one request waits, and several processes use every CPU.
+# Sync workers, one request at a time each, several per core. The API's requests are short
+# and CPU-bound (a feed page is about a millisecond of CPU, the database a fraction of it):
+# one process per request in flight lets the kernel hand each new connection to an idle
+# worker, and no request waits for another thread to let go of its process's GIL. Measured
+# in bench/ at 16 clients on 2 cores: p99 17-46 ms with sync workers against 70-230 ms with
+# 5 x 4 gthread workers (keep-alive connections stay with one worker, and a worker's
+# threads take turns on the GIL every 5 ms), for the same throughput.
+# What a sync worker cannot do is serve others while it waits: a Kakao call (login, Kakao
+# Pay ready / approve / cancel; usually well under a second, at most the timeouts below)
+# holds its worker. A deployment that waits on Kakao more raises GUNICORN_WORKERS (about 50
+# MB each), or sets GUNICORN_THREADS above 1, which switches to gthread workers.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
-worker_class = "gthread"
-# A keep-alive connection stays with the worker that accepted it, and the first worker to
-# wake up may accept a whole burst of them (a load test, nginx filling its upstream pool):
-# then one process, one core under the GIL, serves every client while the others idle (seen
-# in bench/: the machine half idle, all 16 connections on one worker). A cap of twice the
-# threads (at least 8) spreads a burst over several workers; a connection over the cap waits
-# in the listen backlog until one closes. At the defaults the 40 places exceed what nginx
-# keeps open idle (16 per nginx worker process, deploy/nginx/funsun.conf).
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+worker_class = "sync" if threads == 1 else "gthread"
+# gthread only. A keep-alive connection stays with the worker that accepted it, and the
+# first worker to wake up may accept a whole burst of them (a load test, nginx filling its
+# upstream pool): then one process, one core under the GIL, serves every client while the
+# others idle. A cap of twice the threads (at least 8) spreads a burst over several workers.
 worker_connections = max(8, threads * 2)
 
 # Kakao Pay gives up on its own processing after 11 s and the app waits up to 15 s for it
 # (KAKAOPAY_TIMEOUT_SECONDS): a worker busy with an approve call must not be killed first.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
+keepalive = 5  # gthread only: sync workers close the connection after each answer
 
 # Recycle workers now and then so that a slow leak never grows without bound. Rarely: a
 # new worker imports the app on its first requests (slow answers for a moment), and at a
@@ -91,11 +97,3 @@ def post_request(worker, req, environ, resp):
             sock.settimeout(previous_timeout)
         except OSError:
             worker.log.debug("socket closed while draining the request body")
-
-
-def post_fork(server, worker):
-    import sys
-
-    interval = os.environ.get("PY_SWITCH_INTERVAL")
-    if interval:
-        sys.setswitchinterval(float(interval))
