@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import timedelta
 
 import jwt
@@ -132,6 +133,27 @@ def test_a_valid_token_passes_the_same_routes(db):
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(me)}")
     assert client.get(f"/account/?id={me.pk}").status_code == 200
     assert client.get("/funding/public").status_code == 204
+
+
+def test_a_token_verified_before_still_expires(db):
+    """Verified tokens are remembered by the process (accounts.authentication) until their
+    expiry, and not a moment longer."""
+    me = AccountFactory()
+    token = AccessToken.for_user(me)
+    token.set_exp(lifetime=timedelta(seconds=1))
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get(f"/account/?id={me.pk}").status_code == 200
+    assert client.get(f"/account/?id={me.pk}").status_code == 200  # from memory
+    time.sleep(max(0.0, token["exp"] - time.time()) + 0.05)
+    assert_401(client.get(f"/account/?id={me.pk}"))
+
+
+def test_a_remembered_token_of_a_deactivated_account_is_401(db):
+    me = AccountFactory()
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(me)}")
+    assert client.get(f"/account/?id={me.pk}").status_code == 200
+    Account.objects.filter(pk=me.pk).update(is_active=False)
+    assert_401(client.get(f"/account/?id={me.pk}"))
 
 
 def refresh(token: str):
