@@ -72,10 +72,14 @@ class Funding(models.Model):
             ),
         ]
         indexes = [
-            # Public feed: newest public, visible fundings.
+            # Public feed: newest public, visible fundings. The state and the author come
+            # last so that a deep page finds its ids in the index alone
+            # (selectors._PUBLIC_FEED_IDS).
             models.Index(
                 F("created_on").desc(),
                 F("id").desc(),
+                "state",
+                "author",
                 name="funding_public_feed_idx",
                 condition=Q(public=True, is_hidden=False),
             ),

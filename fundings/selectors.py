@@ -281,6 +281,12 @@ def _with_author(fundings: QuerySet[Funding]) -> QuerySet[Funding]:
 
 
 _PUBLIC_FEED = CompiledQuery(Funding, lambda staff: public_feed(viewer=_stand_in("", staff=staff)))
+# Past the first page, the public feed in two steps too: the rows skipped over by OFFSET
+# are then index entries, not rows joined to their authors (PostgreSQL joins every skipped
+# row before discarding it).
+_PUBLIC_FEED_IDS = CompiledQuery(
+    Funding, lambda staff: public_feed(viewer=_stand_in("", staff=staff)).values("id")
+)
 # The following feed in two steps: the page's ids, then its rows. Someone who follows a few
 # hundred accounts has a thousand candidate fundings to sort; the ids, tests included, come
 # from funding_author_feed_idx alone (no table row read per candidate), and only the page's
@@ -337,7 +343,10 @@ def _viewer_shape(viewer: Account | None) -> str:
 
 
 def public_feed_rows(*, viewer: Account | None, limit: int, offset: int) -> list[dict]:
-    return _PUBLIC_FEED.rows(_is_staff(viewer), limit=limit, offset=offset)
+    if offset == 0:
+        return _PUBLIC_FEED.rows(_is_staff(viewer), limit=limit, offset=offset)
+    page = _PUBLIC_FEED_IDS.rows(_is_staff(viewer), limit=limit, offset=offset)
+    return _fundings_by_id([row["id"] for row in page])
 
 
 def following_feed_rows(*, viewer: Account, limit: int, offset: int) -> list[dict]:

@@ -175,8 +175,10 @@ class CompiledQuery:
         ]
         sql = plan.sql
         if limit is not None:
-            sql = f"{sql} LIMIT %s OFFSET %s"
-            params += [limit, offset]
+            # Numbers in the SQL text, as the ORM writes them: a plan that PostgreSQL reuses
+            # (prepared statements) is then made for this limit; with a parameter it plans
+            # for an unknown one and may read the whole table to sort it.
+            sql = f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()

@@ -18,9 +18,8 @@ from accounts.models import Account
 from fundings import contribution_selectors
 from fundings import selectors as funding_selectors
 from fundings.models import Contribution, Funding, FundingState
-from fundings.tests.conftest import add_contribution
 from funsun.compiled import CompiledQuery, Like
-from tests.factories import AccountFactory, FollowFactory, FundingFactory
+from tests.factories import AccountFactory, FollowFactory, FundingFactory, credited_contribution
 
 PAGE = 3
 
@@ -52,7 +51,7 @@ def world(db):
         Funding.objects.filter(pk=funding.pk).update(created_on=now - timedelta(hours=i // 2))
         fundings.append(funding)
     for i in range(60):
-        add_contribution(
+        credited_contribution(
             rng.choice(fundings),
             rng.choice(accounts),
             amount=1_000,

@@ -1,12 +1,10 @@
 """Payouts: the author asks (POST /funding/payout), an operator records the transfer."""
 
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
@@ -15,7 +13,7 @@ from fundings.models import Contribution, Funding, FundingState, Payout
 from fundings.services.payouts import record_transfer, request_payout
 from funsun.api.errors import Conflict
 from payments.models import Payment, PaymentState
-from tests.factories import AccountFactory, FollowFactory, FundingFactory
+from tests.factories import AccountFactory, FollowFactory, FundingFactory, credited_contribution
 
 pytestmark = pytest.mark.django_db
 
@@ -25,21 +23,7 @@ QUEUE = "/admin/fundings/payout/"
 
 def give(funding, amount, contributor=None) -> Contribution:
     """Money in a funding as the money services leave it: a credited payment behind it."""
-    contributor = contributor or AccountFactory()
-    payment = Payment.objects.create(
-        payer=contributor,
-        amount=amount,
-        funding=funding,
-        provider="sandbox",
-        partner_order_id=f"payout-test-{uuid.uuid4().hex}",
-        tid=f"T{uuid.uuid4().hex[:18]}",
-        state=PaymentState.CREDITED,
-        approved_on=timezone.now(),
-    )
-    Funding.objects.filter(pk=funding.pk).update(current_amount=F("current_amount") + amount)
-    return Contribution.objects.create(
-        funding=funding, contributor=contributor, amount=amount, message="축하해!", payment=payment
-    )
+    return credited_contribution(funding, contributor, amount, message="축하해!")
 
 
 def achieved_funding(author=None, goal=50_000) -> Funding:

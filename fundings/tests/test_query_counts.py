@@ -78,6 +78,9 @@ def test_feeds_make_the_same_queries_on_every_page(
 ):
     client = client_of(world, viewer)
     params = {"id": world["author"].pk} if url == "/funding/user" else {}
+    # The public feed reads its first page in one step and the deeper ones in two (their
+    # ids, then their rows: fundings.selectors._PUBLIC_FEED_IDS): one query more past page 1.
+    first_page_saves = 1 if url == "/funding/public" else 0
     counts, sizes = set(), []
     for page in (1, 2, 3, 4):
         queries, items = queries_and_items(
@@ -85,7 +88,7 @@ def test_feeds_make_the_same_queries_on_every_page(
         )
         sizes.append(items)
         if items:
-            counts.add(queries)
+            counts.add(queries + (first_page_saves if page == 1 else 0))
     # A full page costs what a partial one costs: no query per row, no COUNT.
     assert len(counts) <= 1, (url, viewer, counts, sizes)
 

@@ -1,6 +1,5 @@
 """POST /report/: what users may report, duplicates, and the rate limit."""
 
-import itertools
 import threading
 from types import SimpleNamespace
 
@@ -13,33 +12,14 @@ from django.utils import timezone
 from conftest import client_for
 from fundings.models import Contribution
 from funsun.api.throttles import AccountRateThrottle
-from payments.models import Payment, PaymentState
 from reports.models import Report
-from tests.factories import AccountFactory, FollowFactory, FundingFactory
+from tests.factories import AccountFactory, FollowFactory, FundingFactory, credited_contribution
 
 pytestmark = pytest.mark.django_db
 
-_orders = itertools.count(1)
-
 
 def credit(funding, contributor, amount=5_000, message="Happy birthday!"):
-    """A contribution as the money services leave it: backed by a credited payment."""
-    n = next(_orders)
-    payment = Payment.objects.create(
-        payer=contributor,
-        amount=amount,
-        funding=funding,
-        provider="sandbox",
-        partner_order_id=f"report-test-{n}",
-        tid=f"T-report-{n}",
-        state=PaymentState.CREDITED,
-        approved_on=timezone.now(),
-    )
-    funding.current_amount += amount
-    funding.save(update_fields=["current_amount"])
-    return Contribution.objects.create(
-        funding=funding, contributor=contributor, amount=amount, message=message, payment=payment
-    )
+    return credited_contribution(funding, contributor, amount, message=message)
 
 
 def report(client, type, target, message="please look", **kwargs):

@@ -10,11 +10,11 @@ from playwright.sync_api import expect
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Account
-from fundings.models import Contribution, Funding, FundingState
+from fundings.models import Funding, FundingState
 from payments.models import Payment, PaymentState
 from reports.models import ModerationAction, Report
 from tests.e2e.conftest import ARTIFACTS
-from tests.factories import AccountFactory, FundingFactory
+from tests.factories import AccountFactory, FundingFactory, credited_contribution
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,24 +25,6 @@ BANK = "국민 123456-01-234567"
 
 def bearer(account) -> dict:
     return {"Authorization": f"Bearer {RefreshToken.for_user(account).access_token}"}
-
-
-def credited(funding, amount):
-    """Money already in a funding, as the money services leave it (a credited payment)."""
-    contributor = AccountFactory()
-    payment = Payment.objects.create(
-        payer=contributor,
-        amount=amount,
-        funding=funding,
-        provider="sandbox",
-        partner_order_id=f"e2e-{funding.pk}-{amount}",
-        tid=f"T-e2e-{funding.pk}-{amount}",
-        state=PaymentState.CREDITED,
-        approved_on=timezone.now(),
-    )
-    Contribution.objects.create(
-        funding=funding, contributor=contributor, amount=amount, message="축하해", payment=payment
-    )
 
 
 def run_action(page, pk: int, action: str) -> None:
@@ -67,10 +49,8 @@ def test_an_operators_day_in_the_admin(open_page, http):
     )
     author = AccountFactory(bank_account=BANK)
     finished = FundingFactory(author=author, goal_amount=30_000, title="New running shoes")
-    credited(finished, 30_000)
-    Funding.objects.filter(pk=finished.pk).update(
-        current_amount=30_000, state=FundingState.ACHIEVED
-    )
+    credited_contribution(finished, amount=30_000, message="축하해")
+    Funding.objects.filter(pk=finished.pk).update(state=FundingState.ACHIEVED)
     as_reporter, as_operator, as_author = bearer(reporter), bearer(operator), bearer(author)
 
     # The author asks for the money through the API.
