@@ -8,14 +8,16 @@ what is read), with marker values where a request's values go. Each request then
 SQL with its own values and gets plain rows back, converted by the ORM's own converters
 (SQLite's datetimes and booleans come back as the ORM would return them).
 
-    FEED = CompiledQuery(Funding, lambda shape, viewer: feed(viewer_id=viewer, ...),
+    FEED = CompiledQuery(Funding, lambda staff, viewer: feed(viewer_id=viewer, ...),
                          viewer=str)
-    FEED.rows(shape=(is_staff,), viewer=request.user.pk, limit=9, offset=0)
+    FEED.rows(request.user.is_staff, viewer=request.user.pk, limit=8, offset=0)
 
 `shape` is everything that changes the SQL text (a different shape is compiled once more);
-the named values are the parameters that change from one request to the next. A value that
-the ORM would transform (a LIKE pattern, a date) cannot be a marker: compiling raises
-ImproperlyConfigured, so a test of the query finds it at once.
+the named values are the parameters that change from one request to the next (`limit` and
+`offset` go into the SQL text as numbers, as the ORM writes a slice). A substring to match
+is declared `Like`. Any other value that the ORM would transform (a date, a pattern of
+another kind) cannot be a marker: compiling raises ImproperlyConfigured, so a test of the
+query finds it at once.
 """
 
 from __future__ import annotations
@@ -206,7 +208,7 @@ class CompiledQuery:
 
     def instances(
         self, shape: Hashable = (), *, limit: int | None = None, offset: int = 0, **values
-    ):
+    ) -> list[Model]:
         """The rows as model instances, as the ORM loads them (`only()` shapes with no
         select_related: every column is a field of the model)."""
         alias, plan, fetched = self._fetch(shape, limit, offset, values)
