@@ -355,11 +355,12 @@ def following_feed_rows(*, viewer: Account, limit: int, offset: int) -> list[dic
 
 
 def _fundings_by_id(ids: list[int]) -> list[dict]:
-    """The rows (FEED_FIELDS) of these fundings, in this order (at most a page of them)."""
-    if not ids:
-        return []
-    rows = _FUNDINGS_BY_ID.rows(len(ids), **{f"id{index}": pk for index, pk in enumerate(ids)})
-    by_id = {row["id"]: row for row in rows}
+    """The rows (FEED_FIELDS) of these fundings, in this order (a query per PAGE_SIZE ids)."""
+    by_id = {}
+    for start in range(0, len(ids), PAGE_SIZE):
+        chunk = ids[start : start + PAGE_SIZE]
+        values = {f"id{index}": pk for index, pk in enumerate(chunk)}
+        by_id.update((row["id"], row) for row in _FUNDINGS_BY_ID.rows(len(chunk), **values))
     return [by_id[pk] for pk in ids if pk in by_id]
 
 

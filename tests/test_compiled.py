@@ -89,6 +89,14 @@ def test_following_feed_pages_match_the_queryset(world):
         )
 
 
+def test_pages_larger_than_the_app_asks_for_are_read_whole(world):
+    viewer = world["staff"]
+    expected = list(funding_selectors.public_feed(viewer=viewer).values_list("id", flat=True))
+    assert len(expected) > 8  # more than one query's worth of ids in the second step
+    rows = funding_selectors.public_feed_rows(viewer=viewer, limit=100, offset=1)
+    assert [row["id"] for row in rows] == expected[1:]
+
+
 def test_joined_feed_pages_match_the_queryset(world):
     seen = 0
     for viewer in viewers(world):
