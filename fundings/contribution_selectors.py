@@ -62,5 +62,6 @@ def visible_funding_author(*, viewer: Account | None, funding_id: int) -> str:
 
 
 def contribution_rows(*, funding_id: int, limit: int, offset: int) -> list[dict]:
-    """A page of funding_contributions' list, as rows keyed like REMIT_FIELDS."""
+    """A page of a funding's contributions (newest first, refunded ones left out), as rows
+    keyed like REMIT_FIELDS. Ask visible_funding_author first: this list does not check."""
     return _CONTRIBUTIONS.rows(funding=funding_id, limit=limit, offset=offset)

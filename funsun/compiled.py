@@ -213,3 +213,15 @@ class CompiledQuery:
         select_related: every column is a field of the model)."""
         alias, plan, fetched = self._fetch(shape, limit, offset, values)
         return [self.model.from_db(alias, plan.names, row) for row in fetched]
+
+
+def row_of(instance: Model, names: tuple[str, ...]) -> dict:
+    """A model instance as a row of a compiled query: `names` like "field" or
+    "relation__field", read off the instance (relations loaded with it)."""
+    row = {}
+    for name in names:
+        value = instance
+        for part in name.split("__"):
+            value = getattr(value, part)
+        row[name] = value
+    return row

@@ -18,6 +18,7 @@ from accounts.models import Account
 from fundings.models import GOAL_MAX, GOAL_MIN, Funding, FundingStatus, funding_status
 from fundings.selectors import FEED_FIELDS
 from funsun.api.errors import InvalidInput
+from funsun.compiled import row_of
 from funsun.images import clean_image, image_url
 
 # API.md: times are rendered with their offset in Asia/Seoul, and naive input is Seoul time.
@@ -33,7 +34,12 @@ def wire_datetime(value: datetime) -> str:
 
 
 def author_data(account: Account) -> dict:
-    return {"id": account.id, "username": account.username, "image": image_url(account.image)}
+    return author_row_data(account.id, account.username, account.image)
+
+
+def author_row_data(account_id: str, username: str, image) -> dict:
+    """The Author object of API.md (AuthorSerializer's shape)."""
+    return {"id": account_id, "username": username, "image": image_url(image)}
 
 
 def funding_row_data(row: Mapping) -> dict:
@@ -49,11 +55,7 @@ def funding_row_data(row: Mapping) -> dict:
         "expire_on": wire_datetime(row["expire_on"]),
         "created_on": wire_datetime(row["created_on"]),
         "public": row["public"],
-        "author": {
-            "id": row["author__id"],
-            "username": row["author__username"],
-            "image": image_url(row["author__image"]),
-        },
+        "author": author_row_data(row["author__id"], row["author__username"], row["author__image"]),
         "review": row["review"],
         "review_image": image_url(row["review_image"]),
         "status": str(funding_status(row["state"], row["expire_on"])),
@@ -62,13 +64,7 @@ def funding_row_data(row: Mapping) -> dict:
 
 def funding_data(funding: Funding) -> dict:
     """The Funding object of API.md. `funding.author` should come with the row (select_related)."""
-    row = {}
-    for name in FEED_FIELDS:
-        value = funding
-        for part in name.split("__"):
-            value = getattr(value, part)
-        row[name] = value
-    return funding_row_data(row)
+    return funding_row_data(row_of(funding, FEED_FIELDS))
 
 
 def fundings_data(rows: list[Mapping]) -> list[dict]:

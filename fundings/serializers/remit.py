@@ -7,8 +7,8 @@ from rest_framework import serializers
 from accounts.models import Account
 from fundings.contribution_selectors import REMIT_FIELDS
 from fundings.models import CONTRIBUTION_MAX, CONTRIBUTION_MIN, Contribution, Funding
-from fundings.serializers.fundings import AuthorSerializer, wire_datetime
-from funsun.images import image_url
+from fundings.serializers.fundings import AuthorSerializer, author_row_data, wire_datetime
+from funsun.compiled import row_of
 
 MAX_ID = 2**63 - 1
 MESSAGE_MAX = 255
@@ -73,11 +73,9 @@ def remit_row_data(row: Mapping, viewer, funding_author_id: str) -> dict:
     data = {
         "id": row["id"],
         "message": row["message"],
-        "author": {
-            "id": row["contributor__id"],
-            "username": row["contributor__username"],
-            "image": image_url(row["contributor__image"]),
-        },
+        "author": author_row_data(
+            row["contributor__id"], row["contributor__username"], row["contributor__image"]
+        ),
         "created_on": wire_datetime(row["created_on"]),
     }
     viewer_id = viewer.pk if isinstance(viewer, Account) else None
@@ -87,13 +85,7 @@ def remit_row_data(row: Mapping, viewer, funding_author_id: str) -> dict:
 
 
 def _remit_dict(contribution: Contribution, viewer, funding_author_id) -> dict:
-    row = {}
-    for name in REMIT_FIELDS:
-        value = contribution
-        for part in name.split("__"):
-            value = getattr(value, part)
-        row[name] = value
-    return remit_row_data(row, viewer, funding_author_id)
+    return remit_row_data(row_of(contribution, REMIT_FIELDS), viewer, funding_author_id)
 
 
 def remit_data(contribution: Contribution, *, viewer, funding: Funding) -> dict:
