@@ -137,25 +137,29 @@ def test_detail_and_contributions_follow_visibility(world):
                     contribution_selectors.visible_funding_author(
                         viewer=viewer, funding_id=funding.pk
                     )
-    for funding in world["fundings"]:
-        listed = [
-            row["id"]
-            for row in contribution_selectors.contribution_rows(
-                funding_id=funding.pk, limit=100, offset=0
+    for viewer in [None, *viewers(world)]:
+        visible = set(funding_selectors.visible_fundings(viewer).values_list("id", flat=True))
+        for funding in world["fundings"]:
+            expected = list(
+                Contribution.objects.filter(funding=funding, refunded_on__isnull=True)
+                .order_by("-created_on", "-id")
+                .values_list("id", flat=True)
             )
-        ]
-        expected = list(
-            Contribution.objects.filter(funding=funding, refunded_on__isnull=True)
-            .order_by("-created_on", "-id")
-            .values_list("id", flat=True)
-        )
-        assert listed == expected
+            if funding.pk not in visible:
+                with pytest.raises(Exception, match="not found"):
+                    contribution_selectors.contribution_page(
+                        viewer=viewer, funding_id=funding.pk, limit=100, offset=0
+                    )
+                continue
+            rows = contribution_selectors.contribution_page(
+                viewer=viewer, funding_id=funding.pk, limit=100, offset=0
+            )
+            assert [row["id"] for row in rows] == expected
+            assert {row["funding_author_id"] for row in rows} <= {funding.author_id}
 
 
 def test_rows_come_back_as_the_orm_returns_them(world):
-    funding = next(
-        f for f in world["fundings"] if f.public and not f.is_hidden and f.state == "open"
-    )
+    funding = funding_selectors.public_feed(viewer=None).first()
     row = funding_selectors.funding_row_for_viewer(viewer=None, funding_id=funding.pk)
     funding.refresh_from_db()
     assert row["created_on"] == funding.created_on

@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fundings.contribution_selectors import contribution_rows, visible_funding_author
+from fundings.contribution_selectors import contribution_page
 from fundings.serializers.remit import (
     FundingIdQuerySerializer,
     RemitCreateSerializer,
@@ -64,11 +64,10 @@ class RemitView(APIView):
     def get(self, request):
         funding_id = _valid(FundingIdQuerySerializer, {"id": request.query_params.get("id")})["id"]
         viewer = request.user if request.user.is_authenticated else None
-        author_id = visible_funding_author(viewer=viewer, funding_id=funding_id)
         return paged_rows(
             request,
-            partial(contribution_rows, funding_id=funding_id),
-            lambda rows: [remit_row_data(row, viewer, author_id) for row in rows],
+            partial(contribution_page, viewer=viewer, funding_id=funding_id),
+            lambda rows: [remit_row_data(row, viewer, row["funding_author_id"]) for row in rows],
         )
 
     @extend_schema(
