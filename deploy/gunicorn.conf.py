@@ -16,7 +16,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # and CPU-bound (a feed page is about a millisecond of CPU, the database a fraction of it):
 # one process per request in flight lets the kernel hand each new connection to an idle
 # worker, and no request waits for another thread to let go of its process's GIL. Measured
-# in bench/ at 16 clients on 2 cores: p99 17-46 ms with sync workers against 70-230 ms with
+# in bench/ at 16 clients on 2 cores: p99 17-48 ms with sync workers against 70-230 ms with
 # 5 x 4 gthread workers (keep-alive connections stay with one worker, and a worker's
 # threads take turns on the GIL every 5 ms), for the same throughput.
 # What a sync worker cannot do is serve others while it waits: a Kakao call (login, Kakao
