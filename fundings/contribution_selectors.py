@@ -3,9 +3,13 @@
 from django.db.models import F, QuerySet
 
 from accounts.models import Account
-from fundings.models import Contribution, Funding
-from fundings.selectors import _stand_in, _viewer_shape, visible_fundings
-from funsun.api.errors import NotFound
+from fundings.models import Contribution
+from fundings.selectors import (
+    funding_row_for_viewer,
+    viewer_of_shape,
+    viewer_shape,
+    visible_fundings,
+)
 from funsun.compiled import CompiledQuery
 
 # What a Remit renders (fundings.serializers.remit.remit_row_data).
@@ -32,19 +36,6 @@ def _contributions(funding_id: int) -> QuerySet[Contribution]:
     )
 
 
-# Compiled once per shape (funsun.compiled): the list is read often.
-_VISIBLE_FUNDING = CompiledQuery(
-    Funding,
-    lambda shape, viewer, funding: (
-        visible_fundings(
-            None if shape == "anonymous" else _stand_in(viewer, staff=shape == "staff")
-        )
-        .filter(pk=funding)
-        .values("id", "author_id")
-    ),
-    viewer=str,
-    funding=int,
-)
 # The page and the visibility test in one statement; the funding's author comes with each
 # row (the renderer shows `amount` to the author). An empty page needs one more query to
 # tell a funding the viewer may not see (404) from one with no contributions (204).
@@ -53,9 +44,7 @@ _VISIBLE_CONTRIBUTIONS = CompiledQuery(
     lambda shape, viewer, funding: (
         _contributions(funding)
         .filter(
-            funding__in=visible_fundings(
-                None if shape == "anonymous" else _stand_in(viewer, staff=shape == "staff")
-            )
+            funding__in=visible_fundings(viewer_of_shape(shape, viewer))
             .filter(pk=funding)
             .values("pk")
         )
@@ -66,24 +55,13 @@ _VISIBLE_CONTRIBUTIONS = CompiledQuery(
 )
 
 
-def visible_funding_author(*, viewer: Account | None, funding_id: int) -> str:
-    """The author's id of this funding if `viewer` may see it, else NotFound (404)."""
-    shape = _viewer_shape(viewer)
-    rows = _VISIBLE_FUNDING.rows(
-        shape, viewer=viewer.pk if shape != "anonymous" else "", funding=funding_id
-    )
-    if not rows:
-        raise NotFound("Funding not found.")
-    return rows[0]["author_id"]
-
-
 def contribution_page(
     *, viewer: Account | None, funding_id: int, limit: int, offset: int
 ) -> list[dict]:
     """A page of the contributions of a funding `viewer` may see (newest first, refunded
     ones left out), as rows keyed like REMIT_FIELDS plus `funding_author_id`; NotFound
     (404) when the funding does not exist or `viewer` may not see it."""
-    shape = _viewer_shape(viewer)
+    shape = viewer_shape(viewer)
     rows = _VISIBLE_CONTRIBUTIONS.rows(
         shape,
         viewer=viewer.pk if shape != "anonymous" else "",
@@ -91,6 +69,6 @@ def contribution_page(
         limit=limit,
         offset=offset,
     )
-    if not rows:
-        visible_funding_author(viewer=viewer, funding_id=funding_id)  # 404 unless visible
+    if not rows:  # 404 unless the funding is there for `viewer` to see
+        funding_row_for_viewer(viewer=viewer, funding_id=funding_id)
     return rows

@@ -32,47 +32,59 @@ FEED_FIELDS = (
 )
 
 
-class Follows(Expression):
-    """`follower` follows `followee` (each an account id or a column): EXISTS on follow_once.
+class _RowProbe(Expression):
+    """EXISTS (SELECT 1 FROM <model's table> WHERE <field> = <value> AND ... [AND <flag>]):
+    one small expression for a test by key on another table. Building and compiling an
+    Exists subquery costs about half a millisecond of CPU a request where this costs little,
+    and the feeds, the detail and the money paths all make such tests.
 
-    The same test as `Exists(Follow.objects.filter(...))`, written as one small expression:
-    building and compiling an Exists subquery costs about half a millisecond of CPU a
-    request, and the feeds, the detail and the money paths all check friendship.
+    Subclasses name the model, the key fields (one value each: an id or a column) and
+    optionally a boolean field that must be true.
     """
 
+    model = None
+    keys: tuple[str, ...] = ()
+    flag: str | None = None
+    alias = "probe"
     output_field = BooleanField()
     conditional = True
 
-    def __init__(self, follower, followee):
+    def __init__(self, *values):
         super().__init__()
-        self.follower, self.followee = (
-            value if hasattr(value, "resolve_expression") else Value(value)
-            for value in (follower, followee)
-        )
+        self.values = [v if hasattr(v, "resolve_expression") else Value(v) for v in values]
 
     def get_source_expressions(self):
-        return [self.follower, self.followee]
+        return list(self.values)
 
     def set_source_expressions(self, exprs):
-        self.follower, self.followee = exprs
+        self.values = list(exprs)
 
     def as_sql(self, compiler, connection):
-        follower_sql, follower_params = compiler.compile(self.follower)
-        followee_sql, followee_params = compiler.compile(self.followee)
         quote = connection.ops.quote_name
-        table = quote(Follow._meta.db_table)
-        follower_col = quote(Follow._meta.get_field("follower").column)
-        followee_col = quote(Follow._meta.get_field("followee").column)
+        meta = self.model._meta
+        conditions, params = [], []
+        for field, value in zip(self.keys, self.values, strict=True):
+            value_sql, value_params = compiler.compile(value)
+            conditions.append(f"{self.alias}.{quote(meta.get_field(field).column)} = {value_sql}")
+            params.extend(value_params)
+        if self.flag:
+            conditions.append(f"{self.alias}.{quote(meta.get_field(self.flag).column)}")
         # Identifiers come from the model and are quoted; values travel as parameters.
-        sql = (
-            f"EXISTS (SELECT 1 FROM {table} ff WHERE ff.{follower_col} = {follower_sql}"  # noqa: S608
-            f" AND ff.{followee_col} = {followee_sql})"
-        )
-        return sql, (*follower_params, *followee_params)
+        where = " AND ".join(conditions)
+        sql = f"EXISTS (SELECT 1 FROM {quote(meta.db_table)} {self.alias} WHERE {where})"  # noqa: S608
+        return sql, tuple(params)
 
 
-class IsActiveAccount(Expression):
-    """The account `account` (an id or a column) is active: EXISTS on its primary key.
+class Follows(_RowProbe):
+    """Follows(follower, followee), each an account id or a column: EXISTS on follow_once."""
+
+    model = Follow
+    keys = ("follower", "followee")
+    alias = "ff"
+
+
+class IsActiveAccount(_RowProbe):
+    """IsActiveAccount(account), an id or a column: the account exists and is active.
 
     The same test as joining the account and filtering `is_active`, written as a probe:
     SQLite (3.38+) answers the join form of a feed page by first building a Bloom filter
@@ -80,31 +92,10 @@ class IsActiveAccount(Expression):
     where probing the eight or so authors a page walks costs microseconds.
     """
 
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, account):
-        super().__init__()
-        self.account = account if hasattr(account, "resolve_expression") else Value(account)
-
-    def get_source_expressions(self):
-        return [self.account]
-
-    def set_source_expressions(self, exprs):
-        (self.account,) = exprs
-
-    def as_sql(self, compiler, connection):
-        account_sql, account_params = compiler.compile(self.account)
-        quote = connection.ops.quote_name
-        table = quote(Account._meta.db_table)
-        pk_col = quote(Account._meta.pk.column)
-        active_col = quote(Account._meta.get_field("is_active").column)
-        # Identifiers come from the model and are quoted; values travel as parameters.
-        sql = (
-            f"EXISTS (SELECT 1 FROM {table} aa WHERE aa.{pk_col} = {account_sql}"  # noqa: S608
-            f" AND aa.{active_col})"
-        )
-        return sql, tuple(account_params)
+    model = Account
+    keys = ("id",)
+    flag = "is_active"
+    alias = "aa"
 
 
 def friend_ids(viewer: Account) -> QuerySet:
@@ -264,10 +255,15 @@ def _joined_feed_ids(viewer: Account) -> QuerySet:
 # request's viewer and page: rows (dicts keyed like FEED_FIELDS) for the feed renderers.
 
 
-def _stand_in(viewer_id: str, *, staff: bool) -> Account:
+def viewer_stand_in(viewer_id: str, *, staff: bool) -> Account:
     """What the builders above need of a viewer to write a shape's SQL: an id (a marker
     while compiling) and whether it is staff. Never saved."""
     return Account(pk=viewer_id, is_staff=staff)
+
+
+def viewer_of_shape(shape: str, viewer_id: str) -> Account | None:
+    """The stand-in viewer of a viewer_shape(): None for "anonymous"."""
+    return None if shape == "anonymous" else viewer_stand_in(viewer_id, staff=shape == "staff")
 
 
 def _author_stand_in(author_id: str, *, sees_all: bool) -> Account:
@@ -280,12 +276,14 @@ def _with_author(fundings: QuerySet[Funding]) -> QuerySet[Funding]:
     return fundings.select_related("author").only(*FEED_FIELDS)
 
 
-_PUBLIC_FEED = CompiledQuery(Funding, lambda staff: public_feed(viewer=_stand_in("", staff=staff)))
+_PUBLIC_FEED = CompiledQuery(
+    Funding, lambda staff: public_feed(viewer=viewer_stand_in("", staff=staff))
+)
 # Past the first page, the public feed in two steps too: the rows skipped over by OFFSET
 # are then index entries, not rows joined to their authors (PostgreSQL joins every skipped
 # row before discarding it).
 _PUBLIC_FEED_IDS = CompiledQuery(
-    Funding, lambda staff: public_feed(viewer=_stand_in("", staff=staff)).values("id")
+    Funding, lambda staff: public_feed(viewer=viewer_stand_in("", staff=staff)).values("id")
 )
 # The following feed in two steps: the page's ids, then its rows. Someone who follows a few
 # hundred accounts has a thousand candidate fundings to sort; the ids, tests included, come
@@ -293,7 +291,7 @@ _PUBLIC_FEED_IDS = CompiledQuery(
 # eight rows are read in full.
 _FOLLOWING_FEED_IDS = CompiledQuery(
     Funding,
-    lambda staff, viewer: following_feed(viewer=_stand_in(viewer, staff=staff)).values("id"),
+    lambda staff, viewer: following_feed(viewer=viewer_stand_in(viewer, staff=staff)).values("id"),
     viewer=str,
 )
 _FUNDINGS_BY_ID = CompiledQuery(
@@ -306,7 +304,7 @@ _FUNDINGS_BY_ID = CompiledQuery(
 _USER_FEED = CompiledQuery(
     Funding,
     lambda shape, viewer, author: user_feed(
-        viewer=_stand_in(viewer, staff=shape[0]),
+        viewer=viewer_stand_in(viewer, staff=shape[0]),
         author=_author_stand_in(author, sees_all=shape[1]),
     ),
     viewer=str,
@@ -315,28 +313,26 @@ _USER_FEED = CompiledQuery(
 # The joined feed in two steps too: the page's ids, then its rows.
 _JOINED_FEED_IDS = CompiledQuery(
     Funding,
-    lambda staff, viewer: _joined_feed_ids(_stand_in(viewer, staff=staff)),
+    lambda staff, viewer: _joined_feed_ids(viewer_stand_in(viewer, staff=staff)),
     viewer=str,
 )
 _FEED_ACCOUNT = CompiledQuery(
     Account,
-    lambda staff, viewer, account: _feed_account(_stand_in(viewer, staff=staff), account),
+    lambda staff, viewer, account: _feed_account(viewer_stand_in(viewer, staff=staff), account),
     viewer=str,
     account=str,
 )
 _DETAIL = CompiledQuery(
     Funding,
     lambda shape, viewer, funding: _with_author(
-        visible_fundings(
-            None if shape == "anonymous" else _stand_in(viewer, staff=shape == "staff")
-        )
+        visible_fundings(viewer_of_shape(shape, viewer))
     ).filter(pk=funding),
     viewer=str,
     funding=int,
 )
 
 
-def _viewer_shape(viewer: Account | None) -> str:
+def viewer_shape(viewer: Account | None) -> str:
     if viewer is None or not viewer.is_authenticated:
         return "anonymous"
     return "staff" if viewer.is_staff else "member"
@@ -379,7 +375,7 @@ def joined_feed_rows(*, viewer: Account, limit: int, offset: int) -> list[dict]:
 
 def funding_row_for_viewer(*, viewer: Account | None, funding_id: int) -> dict:
     """funding_for_viewer as a row (FEED_FIELDS): what GET /funding/ renders."""
-    shape = _viewer_shape(viewer)
+    shape = viewer_shape(viewer)
     viewer_id = viewer.pk if shape != "anonymous" else ""
     rows = _DETAIL.rows(shape, viewer=viewer_id, funding=funding_id)
     if not rows:

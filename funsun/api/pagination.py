@@ -21,24 +21,16 @@ def page_number(request) -> int:
 MAX_OFFSET = 2**63 - 1
 
 
-def page_of(items: QuerySet | Sequence, page: int, size: int = PAGE_SIZE) -> list:
-    """The items of one page, by slicing (no COUNT query)."""
-    start = (page - 1) * size
-    if start + size > MAX_OFFSET:
-        return []
-    return list(items[start : start + size])
-
-
 def paged_response(request, items: QuerySet | Sequence, serialize, size: int = PAGE_SIZE):
-    """Answer one page of `items` rendered by `serialize(list) -> data`, or 204 when empty."""
-    rows = page_of(items, page_number(request), size)
-    if not rows:
-        return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(serialize(rows))
+    """Answer one page of `items` (sliced: no COUNT query) rendered by
+    `serialize(list) -> data`, or 204 when empty."""
+    return paged_rows(
+        request, lambda limit, offset: list(items[offset : offset + limit]), serialize, size
+    )
 
 
 def paged_rows(request, fetch: Callable[..., list], serialize, size: int = PAGE_SIZE):
-    """paged_response for a query run as `fetch(limit=, offset=)` (funsun.compiled)."""
+    """paged_response for a page read by `fetch(limit=, offset=)` (funsun.compiled)."""
     start = (page_number(request) - 1) * size
     rows = fetch(limit=size, offset=start) if start + size <= MAX_OFFSET else []
     if not rows:

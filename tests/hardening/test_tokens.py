@@ -148,6 +148,21 @@ def test_a_token_verified_before_still_expires(db):
     assert_401(client.get(f"/account/?id={me.pk}"))
 
 
+def test_remembered_tokens_are_bounded(db, monkeypatch):
+    from accounts import authentication
+
+    monkeypatch.setattr(authentication, "_VERIFIED_TOKENS", {})
+    monkeypatch.setattr(authentication, "VERIFIED_TOKENS_MAX", 3)
+    me = AccountFactory()
+    tokens = [str(AccessToken.for_user(me)) for _ in range(5)]
+    for token in tokens:
+        client = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert client.get(f"/account/?id={me.pk}").status_code == 200
+    remembered = authentication._VERIFIED_TOKENS
+    # The newest stay, the oldest went first.
+    assert [key.decode() for key in remembered] == tokens[-3:]
+
+
 def test_a_remembered_token_of_a_deactivated_account_is_401(db):
     me = AccountFactory()
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(me)}")
