@@ -3,6 +3,12 @@
 import os
 import tempfile
 
+# The suite never reads a local settings file: the `.env` that `make run` writes (plain-http
+# cookies, no HSTS) or an installation's ENV_FILE would change what the tests see. Set, not
+# defaulted, so that an ENV_FILE exported in a developer's shell does not leak in either;
+# subprocesses inherit it. A test that wants a settings file starts a process with the real
+# settings (DJANGO_SETTINGS_MODULE=funsun.settings) and its own ENV_FILE.
+os.environ["ENV_FILE"] = os.devnull
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DEBUG", "false")
 # The test client speaks plain http; tests of the redirect turn it on themselves.

@@ -173,6 +173,7 @@ def app_env(**overrides: str | Path) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
         "DJANGO_SETTINGS_MODULE": "funsun.settings",
+        "ENV_FILE": os.devnull,  # never the checkout's .env
         "SECRET_KEY": SECRET_KEY,
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
