@@ -1,7 +1,5 @@
 """Bearer JWT authentication of API requests."""
 
-import time
-
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -10,50 +8,16 @@ from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import Account
 from accounts.selectors import LOADED_FIELDS
-from funsun.compiled import CompiledQuery
-
-# Compiled once (funsun.compiled): every authenticated request makes this lookup, and
-# building and compiling the queryset costs several times what the database spends on it.
-_ACCOUNT_BY_ID = CompiledQuery(
-    Account,
-    lambda shape, account: Account.objects.only(*LOADED_FIELDS).filter(pk=account),
-    account=str,
-)
 
 
 def load_account(account_id: str) -> Account | None:
-    """The account with this id (any state), as the ORM would load it, in one query."""
-    accounts = _ACCOUNT_BY_ID.instances(account=account_id)
-    return accounts[0] if accounts else None
-
-
-# Access tokens this process has verified, until they expire: the app sends the same token
-# with every request for its whole lifetime, and checking its signature and claims again
-# (PyJWT, simplejwt) costs about 40 microseconds of CPU, as much as loading the account.
-# Bounded (the oldest entries go first). The account is still loaded and checked on every
-# request; simplejwt reads its signing key once per process too.
-_VERIFIED_TOKENS: dict[bytes, object] = {}
-VERIFIED_TOKENS_MAX = 10_000
+    """The account with this id (any state), without its password hash, in one query."""
+    return Account.objects.only(*LOADED_FIELDS).filter(pk=account_id).first()
 
 
 class AccountJWTAuthentication(JWTAuthentication):
     """Bearer JWT. The account is loaded (one query) and an inactive one is refused (401),
     so the access tokens of a deactivated account stop working at once."""
-
-    def get_validated_token(self, raw_token: bytes):
-        key = bytes(raw_token)
-        token = _VERIFIED_TOKENS.get(key)
-        if token is not None and time.time() < token["exp"]:
-            return token
-        _VERIFIED_TOKENS.pop(key, None)
-        token = super().get_validated_token(raw_token)
-        if len(_VERIFIED_TOKENS) >= VERIFIED_TOKENS_MAX:
-            try:
-                _VERIFIED_TOKENS.pop(next(iter(_VERIFIED_TOKENS)), None)
-            except (StopIteration, RuntimeError):  # emptied or resized by another thread
-                pass
-        _VERIFIED_TOKENS[key] = token
-        return token
 
     def get_user(self, validated_token) -> Account:
         try:

@@ -8,7 +8,6 @@ from django.db.models import QuerySet
 
 from accounts.models import Account, Follow
 from funsun.api.errors import NotFound
-from funsun.compiled import CompiledQuery, Like
 
 # The follow lists answer at most this many profiles when the app asks without `page`.
 UNPAGED_FOLLOW_LIST_LIMIT = 100
@@ -28,10 +27,10 @@ def get_active_account(account_id: str) -> Account:
 
     Every column but the password hash (LOADED_FIELDS), like request.user.
     """
-    accounts = _ACTIVE_ACCOUNT.instances(account=str(account_id))
-    if not accounts:
+    account = active_accounts().only(*LOADED_FIELDS).filter(pk=str(account_id)).first()
+    if account is None:
         raise NotFound("No such account.")
-    return accounts[0]
+    return account
 
 
 def search_accounts(*, username: str) -> QuerySet[Account]:
@@ -44,22 +43,6 @@ def search_accounts(*, username: str) -> QuerySet[Account]:
         .only(*PROFILE_FIELDS)
         .order_by("username", "id")
     )
-
-
-def search_page(*, username: str, limit: int, offset: int) -> list[Account]:
-    """A page of search_accounts(username=username)."""
-    return _SEARCH.instances(username=username, limit=limit, offset=offset)
-
-
-# Compiled once (funsun.compiled): profiles and searches are read on every screen.
-_ACTIVE_ACCOUNT = CompiledQuery(
-    Account,
-    lambda shape, account: active_accounts().only(*LOADED_FIELDS).filter(pk=account),
-    account=str,
-)
-_SEARCH = CompiledQuery(
-    Account, lambda shape, username: search_accounts(username=username), username=Like
-)
 
 
 def followers_of(account_id: str) -> QuerySet[Account]:

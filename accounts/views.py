@@ -1,8 +1,6 @@
 """HTTP views of /account/ and /follow/ (API.md): read input, call one service or
 selector, render. The rules live in services.py and selectors.py."""
 
-from functools import partial
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -29,7 +27,7 @@ from accounts.serializers import (
     profile_of,
     signed_in,
 )
-from funsun.api.pagination import paged_response, paged_rows
+from funsun.api.pagination import paged_response
 from funsun.api.schema import (
     NO_CONTENT,
     NOT_SIGNED_IN,
@@ -271,8 +269,8 @@ class AccountSearchView(APIView):
     def get(self, request):
         query = SearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        search = partial(selectors.search_page, username=query.validated_data["username"])
-        return paged_rows(request, search, _profiles)
+        accounts = selectors.search_accounts(username=query.validated_data["username"])
+        return paged_response(request, accounts, _profiles)
 
 
 def _profiles(accounts) -> list:

@@ -1,11 +1,10 @@
 """Wire shapes of fundings: what the app sends (validated here) and what it reads.
 
-Output is rendered by plain functions (`author_data`, `funding_data`) because feeds render
-many rows; the serializer classes declare the same fields so that the OpenAPI document and
-other modules (`AuthorSerializer`, `FundingSerializer`) have one shape to refer to.
+Output is rendered by one plain function per shape (`author_data`, `funding_data`): feeds
+render many rows. The serializer classes declare those shapes for the OpenAPI document and
+render through the same functions.
 """
 
-from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,9 +15,7 @@ from rest_framework.utils import html
 
 from accounts.models import Account
 from fundings.models import GOAL_MAX, GOAL_MIN, Funding, FundingStatus, funding_status
-from fundings.selectors import FEED_FIELDS
 from funsun.api.errors import InvalidInput
-from funsun.compiled import row_of
 from funsun.images import clean_image, image_url
 
 # API.md: times are rendered with their offset in Asia/Seoul, and naive input is Seoul time.
@@ -34,41 +31,32 @@ def wire_datetime(value: datetime) -> str:
 
 
 def author_data(account: Account) -> dict:
-    return author_row_data(account.id, account.username, account.image)
-
-
-def author_row_data(account_id: str, username: str, image) -> dict:
-    """The Author object of API.md (AuthorSerializer's shape)."""
-    return {"id": account_id, "username": username, "image": image_url(image)}
-
-
-def funding_row_data(row: Mapping) -> dict:
-    """The Funding object of API.md, from a row keyed like fundings.selectors.FEED_FIELDS
-    (the feeds' compiled queries give those; funding_data makes one from a Funding)."""
-    return {
-        "id": row["id"],
-        "title": row["title"],
-        "content": row["content"],
-        "goal_amount": row["goal_amount"],
-        "current_amount": row["current_amount"],
-        "image": image_url(row["image"]),
-        "expire_on": wire_datetime(row["expire_on"]),
-        "created_on": wire_datetime(row["created_on"]),
-        "public": row["public"],
-        "author": author_row_data(row["author__id"], row["author__username"], row["author__image"]),
-        "review": row["review"],
-        "review_image": image_url(row["review_image"]),
-        "status": str(funding_status(row["state"], row["expire_on"])),
-    }
+    """The Author object of docs/API.md (AuthorSerializer's shape)."""
+    return {"id": account.id, "username": account.username, "image": image_url(account.image)}
 
 
 def funding_data(funding: Funding) -> dict:
-    """The Funding object of API.md. `funding.author` should come with the row (select_related)."""
-    return funding_row_data(row_of(funding, FEED_FIELDS))
+    """The Funding object of docs/API.md (FundingSerializer's shape). `funding.author`
+    should come with the row (fundings.selectors: select_related)."""
+    return {
+        "id": funding.id,
+        "title": funding.title,
+        "content": funding.content,
+        "goal_amount": funding.goal_amount,
+        "current_amount": funding.current_amount,
+        "image": image_url(funding.image),
+        "expire_on": wire_datetime(funding.expire_on),
+        "created_on": wire_datetime(funding.created_on),
+        "public": funding.public,
+        "author": author_data(funding.author),
+        "review": funding.review,
+        "review_image": image_url(funding.review_image),
+        "status": str(funding_status(funding.state, funding.expire_on)),
+    }
 
 
-def fundings_data(rows: list[Mapping]) -> list[dict]:
-    return [funding_row_data(row) for row in rows]
+def fundings_data(fundings) -> list[dict]:
+    return [funding_data(funding) for funding in fundings]
 
 
 class AuthorSerializer(serializers.Serializer):

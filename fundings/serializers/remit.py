@@ -1,14 +1,10 @@
 """Wire shapes of contributions ("remit" in the API)."""
 
-from collections.abc import Mapping
-
 from rest_framework import serializers
 
 from accounts.models import Account
-from fundings.contribution_selectors import REMIT_FIELDS
-from fundings.models import CONTRIBUTION_MAX, CONTRIBUTION_MIN, Contribution, Funding
-from fundings.serializers.fundings import AuthorSerializer, author_row_data, wire_datetime
-from funsun.compiled import row_of
+from fundings.models import CONTRIBUTION_MAX, CONTRIBUTION_MIN, Contribution
+from fundings.serializers.fundings import AuthorSerializer, author_data, wire_datetime
 
 MAX_ID = 2**63 - 1
 MESSAGE_MAX = 255
@@ -64,31 +60,23 @@ class RemitSerializer(serializers.Serializer):
 
     def to_representation(self, instance: Contribution) -> dict:
         context = self.context
-        return _remit_dict(instance, context.get("viewer"), context.get("funding_author_id"))
+        return remit_data(
+            instance,
+            viewer=context.get("viewer"),
+            funding_author_id=context.get("funding_author_id"),
+        )
 
 
-def remit_row_data(row: Mapping, viewer, funding_author_id: str) -> dict:
-    """The Remit object of API.md from a row keyed like contribution_selectors.REMIT_FIELDS.
-    `amount` only for the contributor and the funding's author."""
+def remit_data(contribution: Contribution, *, viewer, funding_author_id: str) -> dict:
+    """The Remit object of docs/API.md (RemitSerializer's shape); `contribution.contributor`
+    should come with it. `amount` only for the contributor and the funding's author."""
     data = {
-        "id": row["id"],
-        "message": row["message"],
-        "author": author_row_data(
-            row["contributor__id"], row["contributor__username"], row["contributor__image"]
-        ),
-        "created_on": wire_datetime(row["created_on"]),
+        "id": contribution.id,
+        "message": contribution.message,
+        "author": author_data(contribution.contributor),
+        "created_on": wire_datetime(contribution.created_on),
     }
     viewer_id = viewer.pk if isinstance(viewer, Account) else None
-    if viewer_id is not None and viewer_id in (row["contributor_id"], funding_author_id):
-        data["amount"] = row["amount"]
+    if viewer_id is not None and viewer_id in (contribution.contributor_id, funding_author_id):
+        data["amount"] = contribution.amount
     return data
-
-
-def _remit_dict(contribution: Contribution, viewer, funding_author_id) -> dict:
-    return remit_row_data(row_of(contribution, REMIT_FIELDS), viewer, funding_author_id)
-
-
-def remit_data(contribution: Contribution, *, viewer, funding: Funding) -> dict:
-    """The Remit object of API.md (RemitSerializer's shape) of one contribution;
-    `contribution.contributor` should come with it."""
-    return _remit_dict(contribution, viewer, funding.author_id)

@@ -18,11 +18,10 @@ from fundings.serializers.fundings import (
     FundingSerializer,
     FundingUpdateSerializer,
     funding_data,
-    funding_row_data,
     fundings_data,
 )
 from fundings.services import fundings as services
-from funsun.api.pagination import paged_rows
+from funsun.api.pagination import paged, paged_response
 from funsun.api.schema import (
     NOT_SIGNED_IN,
     PAGE_PARAM,
@@ -88,10 +87,10 @@ class FundingView(APIView):
         },
     )
     def get(self, request):
-        row = selectors.funding_row_for_viewer(
+        funding = selectors.funding_detail(
             viewer=request.user, funding_id=funding_id(request.query_params)
         )
-        return Response(funding_row_data(row))
+        return Response(funding_data(funding))
 
     @extend_schema(
         tags=TAGS,
@@ -202,8 +201,8 @@ class PublicFeedView(APIView):
         responses={**FEED_RESPONSES, 401: error("A token was sent but is not valid.")},
     )
     def get(self, request):
-        return paged_rows(
-            request, partial(selectors.public_feed_rows, viewer=request.user), fundings_data
+        return paged(
+            request, partial(selectors.public_feed_page, viewer=request.user), fundings_data
         )
 
 
@@ -219,8 +218,8 @@ class FollowingFeedView(APIView):
         responses={**FEED_RESPONSES, 401: NOT_SIGNED_IN},
     )
     def get(self, request):
-        return paged_rows(
-            request, partial(selectors.following_feed_rows, viewer=request.user), fundings_data
+        return paged(
+            request, partial(selectors.following_feed_page, viewer=request.user), fundings_data
         )
 
 
@@ -244,10 +243,8 @@ class UserFeedView(APIView):
         serializer.is_valid(raise_exception=True)
         account_id = serializer.validated_data["id"]
         author = selectors.feed_account(viewer=request.user, account_id=account_id)
-        return paged_rows(
-            request,
-            partial(selectors.user_feed_rows, viewer=request.user, author=author),
-            fundings_data,
+        return paged_response(
+            request, selectors.user_feed(viewer=request.user, author=author), fundings_data
         )
 
 
@@ -263,6 +260,6 @@ class JoinedFeedView(APIView):
         responses={**FEED_RESPONSES, 401: NOT_SIGNED_IN},
     )
     def get(self, request):
-        return paged_rows(
-            request, partial(selectors.joined_feed_rows, viewer=request.user), fundings_data
+        return paged(
+            request, partial(selectors.joined_feed_page, viewer=request.user), fundings_data
         )

@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fundings.contribution_selectors import contribution_page
+from fundings.selectors import contribution_page
 from fundings.serializers.remit import (
     FundingIdQuerySerializer,
     RemitCreateSerializer,
@@ -16,10 +16,9 @@ from fundings.serializers.remit import (
     RemitSerializer,
     RemitUpdateSerializer,
     remit_data,
-    remit_row_data,
 )
 from fundings.services import contributions as services
-from funsun.api.pagination import paged_rows
+from funsun.api.pagination import paged
 from funsun.api.schema import NOT_SIGNED_IN, DeleteBodyAutoSchema, DetailSerializer, body, error
 
 TAGS = ["remit"]
@@ -64,10 +63,13 @@ class RemitView(APIView):
     def get(self, request):
         funding_id = _valid(FundingIdQuerySerializer, {"id": request.query_params.get("id")})["id"]
         viewer = request.user if request.user.is_authenticated else None
-        return paged_rows(
+        return paged(
             request,
             partial(contribution_page, viewer=viewer, funding_id=funding_id),
-            lambda rows: [remit_row_data(row, viewer, row["funding_author_id"]) for row in rows],
+            lambda page: [
+                remit_data(row, viewer=viewer, funding_author_id=row.funding_author_id)
+                for row in page
+            ],
         )
 
     @extend_schema(
@@ -97,7 +99,9 @@ class RemitView(APIView):
             message=data["message"],
         )
         return Response(
-            remit_data(contribution, viewer=request.user, funding=contribution.funding),
+            remit_data(
+                contribution, viewer=request.user, funding_author_id=contribution.funding.author_id
+            ),
             status=status.HTTP_201_CREATED,
         )
 
@@ -119,7 +123,11 @@ class RemitView(APIView):
         contribution = services.update_message(
             contribution_id=data["id"], actor=request.user, message=data["message"]
         )
-        return Response(remit_data(contribution, viewer=request.user, funding=contribution.funding))
+        return Response(
+            remit_data(
+                contribution, viewer=request.user, funding_author_id=contribution.funding.author_id
+            )
+        )
 
     @extend_schema(
         tags=TAGS,

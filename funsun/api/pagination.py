@@ -24,13 +24,14 @@ MAX_OFFSET = 2**63 - 1
 def paged_response(request, items: QuerySet | Sequence, serialize, size: int = PAGE_SIZE):
     """Answer one page of `items` (sliced: no COUNT query) rendered by
     `serialize(list) -> data`, or 204 when empty."""
-    return paged_rows(
+    return paged(
         request, lambda limit, offset: list(items[offset : offset + limit]), serialize, size
     )
 
 
-def paged_rows(request, fetch: Callable[..., list], serialize, size: int = PAGE_SIZE):
-    """paged_response for a page read by `fetch(limit=, offset=)` (funsun.compiled)."""
+def paged(request, fetch: Callable[..., list], serialize, size: int = PAGE_SIZE):
+    """paged_response for a page read by `fetch(limit=, offset=)` (a selector that reads a
+    page in more than one query)."""
     start = (page_number(request) - 1) * size
     rows = fetch(limit=size, offset=start) if start + size <= MAX_OFFSET else []
     if not rows:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from datetime import timedelta
 
 import jwt
@@ -135,35 +134,7 @@ def test_a_valid_token_passes_the_same_routes(db):
     assert client.get("/funding/public").status_code == 204
 
 
-def test_a_token_verified_before_still_expires(db):
-    """Verified tokens are remembered by the process (accounts.authentication) until their
-    expiry, and not a moment longer."""
-    me = AccountFactory()
-    token = AccessToken.for_user(me)
-    token.set_exp(lifetime=timedelta(seconds=1))
-    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert client.get(f"/account/?id={me.pk}").status_code == 200
-    assert client.get(f"/account/?id={me.pk}").status_code == 200  # from memory
-    time.sleep(max(0.0, token["exp"] - time.time()) + 0.05)
-    assert_401(client.get(f"/account/?id={me.pk}"))
-
-
-def test_remembered_tokens_are_bounded(db, monkeypatch):
-    from accounts import authentication
-
-    monkeypatch.setattr(authentication, "_VERIFIED_TOKENS", {})
-    monkeypatch.setattr(authentication, "VERIFIED_TOKENS_MAX", 3)
-    me = AccountFactory()
-    tokens = [str(AccessToken.for_user(me)) for _ in range(5)]
-    for token in tokens:
-        client = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}")
-        assert client.get(f"/account/?id={me.pk}").status_code == 200
-    remembered = authentication._VERIFIED_TOKENS
-    # The newest stay, the oldest went first.
-    assert [key.decode() for key in remembered] == tokens[-3:]
-
-
-def test_a_remembered_token_of_a_deactivated_account_is_401(db):
+def test_a_token_that_worked_stops_when_its_account_is_deactivated(db):
     me = AccountFactory()
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(me)}")
     assert client.get(f"/account/?id={me.pk}").status_code == 200

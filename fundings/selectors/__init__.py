@@ -1,0 +1,33 @@
+"""Reads with rules. `visibility` is the one home of "which fundings may this viewer see";
+the feeds and the contribution list are built on it."""
+
+from fundings.selectors.contributions import REMIT_FIELDS, contribution_page
+from fundings.selectors.feeds import (
+    FEED_FIELDS,
+    feed_account,
+    following_feed_page,
+    joined_feed_page,
+    public_feed_page,
+    user_feed,
+)
+from fundings.selectors.visibility import (
+    friend_ids,
+    funding_detail,
+    funding_for_viewer,
+    visible_fundings,
+)
+
+__all__ = [
+    "FEED_FIELDS",
+    "REMIT_FIELDS",
+    "contribution_page",
+    "feed_account",
+    "following_feed_page",
+    "friend_ids",
+    "funding_detail",
+    "funding_for_viewer",
+    "joined_feed_page",
+    "public_feed_page",
+    "user_feed",
+    "visible_fundings",
+]

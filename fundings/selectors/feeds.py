@@ -1,0 +1,130 @@
+"""The four feeds, 8 a page, newest first. Each is visible_fundings' rule, written so that
+the database walks an index (fundings.models.Funding.Meta.indexes) rather than the table.
+
+Some pages are read in two steps: the page's ids first, from an index alone, then the
+page's rows with their authors. bench/RESULTS.md shows where this pays: a deep page of the
+public feed (the rows skipped by OFFSET stay index entries, not rows joined to their
+authors), and the following and joined feeds, which sort many candidates to keep eight.
+"""
+
+from django.db.models import Max, OuterRef, Q, QuerySet
+
+from accounts.models import Account, Follow
+from fundings.models import Funding, FundingState
+from fundings.selectors.visibility import (
+    FUNDING_FIELDS,
+    follows,
+    is_staff,
+    not_withdrawn,
+    visible_fundings,
+    with_author,
+)
+from funsun.api.errors import NotFound
+
+# Newest first; `id` breaks ties between rows created in the same instant.
+FEED_ORDER = ("-created_on", "-id")
+FEED_FIELDS = FUNDING_FIELDS
+
+
+def _listed(fundings: QuerySet[Funding]) -> QuerySet[Funding]:
+    """Canceled fundings never appear in feeds (they stay readable by id)."""
+    return fundings.exclude(state=FundingState.CANCELED)
+
+
+def fundings_in_order(ids: list[int]) -> list[Funding]:
+    """The fundings with these ids, with their authors, in this order (one query)."""
+    by_id = with_author(Funding.objects.filter(pk__in=ids)).in_bulk()
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _ids(fundings: QuerySet, limit: int, offset: int) -> list[int]:
+    return list(fundings.values_list("id", flat=True)[offset : offset + limit])
+
+
+def public_feed(*, viewer: Account | None) -> QuerySet[Funding]:
+    """Public fundings only (also for signed-in viewers), newest first."""
+    # visible_fundings(viewer).filter(public=True) is the same set: every public funding
+    # passes the author-or-friend test, and the plain filter plans as an index walk.
+    return _listed(Funding.objects.filter(not_withdrawn(viewer), public=True)).order_by(*FEED_ORDER)
+
+
+def public_feed_page(*, viewer: Account | None, limit: int, offset: int) -> list[Funding]:
+    fundings = public_feed(viewer=viewer)
+    if offset == 0:
+        return list(with_author(fundings)[:limit])
+    return fundings_in_order(_ids(fundings, limit, offset))
+
+
+def following_feed(*, viewer: Account) -> QuerySet[Funding]:
+    """Fundings by accounts the viewer follows: public ones, friends-only ones of friends."""
+    followees = Follow.objects.filter(follower=viewer)
+    fundings = Funding.objects.all()
+    if not is_staff(viewer):
+        # not_withdrawn(viewer), with the author test made once per followee (the list is
+        # short) rather than once per funding row.
+        followees = followees.filter(followee__is_active=True)
+        fundings = fundings.filter(is_hidden=False)
+    # visible_fundings(viewer) among followees: the viewer follows every author here, so
+    # "friend" is "follows the viewer back", and the viewer is never among its followees.
+    # tests/test_feed_rules.py checks that the two rules agree.
+    fundings = fundings.filter(
+        Q(public=True) | follows(OuterRef("author_id"), viewer.pk),
+        author__in=followees.values("followee_id"),
+    )
+    return _listed(fundings).order_by(*FEED_ORDER)
+
+
+def following_feed_page(*, viewer: Account, limit: int, offset: int) -> list[Funding]:
+    return fundings_in_order(_ids(following_feed(viewer=viewer), limit, offset))
+
+
+def feed_account(*, viewer: Account, account_id: str) -> Account:
+    """The account whose fundings `/funding/user` lists (deactivated ones only for staff),
+    with whether each follows the other (`follows_viewer`, `followed_by_viewer`), so that
+    user_feed tests the friendship once rather than on every funding row."""
+    accounts = Account.objects.all() if viewer.is_staff else Account.objects.filter(is_active=True)
+    author = (
+        accounts.only("id")
+        .annotate(
+            follows_viewer=follows(OuterRef("id"), viewer.pk),
+            followed_by_viewer=follows(viewer.pk, OuterRef("id")),
+        )
+        .filter(pk=str(account_id))
+        .first()
+    )
+    if author is None:
+        raise NotFound("Account not found.")
+    return author
+
+
+def user_feed(*, viewer: Account, author: Account) -> QuerySet[Funding]:
+    """One account's fundings: all of them for itself and its friends, else public ones.
+
+    `author` comes from feed_account.
+    """
+    fundings = Funding.objects.filter(not_withdrawn(viewer), author=author)
+    is_friend = author.follows_viewer and author.followed_by_viewer
+    if not (author.pk == viewer.pk or is_friend):
+        fundings = fundings.filter(public=True)
+    return with_author(_listed(fundings)).order_by(*FEED_ORDER)
+
+
+def _latest_joined_first(fundings: QuerySet, viewer: Account) -> QuerySet:
+    return (
+        # One filter() call: both conditions apply to the same contribution row, and the
+        # Max below aggregates over exactly those rows.
+        fundings.filter(contributions__contributor=viewer, contributions__refunded_on__isnull=True)
+        .annotate(last_contributed_on=Max("contributions__created_on"))
+        .order_by("-last_contributed_on", "-id")
+    )
+
+
+def joined_feed(*, viewer: Account) -> QuerySet[Funding]:
+    """Fundings the viewer holds a non-refunded contribution in, each once, latest first."""
+    return _latest_joined_first(with_author(_listed(visible_fundings(viewer))), viewer)
+
+
+def joined_feed_page(*, viewer: Account, limit: int, offset: int) -> list[Funding]:
+    # Grouped by the funding's id alone: joined_feed groups by every column it selects.
+    ids = _latest_joined_first(_listed(visible_fundings(viewer)).values("id"), viewer)
+    return fundings_in_order(_ids(ids, limit, offset))
