@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "payments",
     "fundings",
     "reports",
+    # Demo data for a local server (manage.py seed_demo); refuses production-like setups.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 # The suite never reads a local settings file: the `.env` that `make run` writes (plain-http
 # cookies, no HSTS) or an installation's ENV_FILE would change what the tests see. Set, not
@@ -28,6 +29,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = BASE_DIR / ".test-media"
+# Static files reach the tests through staticfiles' finders (the live server), never from a
+# collected folder; WhiteNoise still wants STATIC_ROOT to exist (else a warning per app load),
+# so an empty one outside the checkout.
+STATIC_ROOT = Path(tempfile.gettempdir()) / "funsun-test-static"
+STATIC_ROOT.mkdir(exist_ok=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that threads and WAL behave as in production.
     # One file per test process, so that parallel runs never share a database.

@@ -1,17 +1,19 @@
-"""factory_boy factories shared by every app's tests."""
+"""factory_boy factories shared by every app's tests.
+
+Rows with money (payments, contributions) come from demo.builders, the same functions that
+build the demo data, so that test data and demo data are made alike.
+"""
 
 import io
-import uuid
 from datetime import timedelta
 
 import factory
-from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Account, Follow
+from demo import builders
 from fundings.models import Contribution, Funding
-from payments.models import Payment, PaymentState
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -55,45 +57,13 @@ class FundingFactory(factory.django.DjangoModelFactory):
 
 
 def credited_contribution(
-    funding: Funding,
-    contributor: Account | None = None,
-    amount: int = 10_000,
-    *,
-    message: str = "Happy birthday!",
-    created_on=None,
-    refunded: bool = False,
+    funding: Funding, contributor: Account | None = None, amount: int = 10_000, **options
 ) -> Contribution:
-    """A contribution as the money services leave it: backed by a credited sandbox payment
-    (a refunded one: refunded payment, refunded contribution), `current_amount` raised by a
-    credited one (in the database and on `funding`)."""
-    contributor = contributor or AccountFactory()
-    when = created_on or timezone.now()
-    payment = Payment.objects.create(
-        payer=contributor,
-        amount=amount,
-        funding=funding,
-        message=message,
-        provider="sandbox",
-        partner_order_id=f"test-{uuid.uuid4().hex}",
-        tid=f"T{uuid.uuid4().hex[:18]}",
-        state=PaymentState.REFUNDED if refunded else PaymentState.CREDITED,
-        approved_on=when,
-        refunded_amount=amount if refunded else 0,
-        refunded_on=when if refunded else None,
+    """demo.builders.credited_contribution, with a new contributor when none is given: a
+    contribution backed by a credited (or, `refunded=True`, refunded) sandbox payment."""
+    return builders.credited_contribution(
+        funding, contributor or AccountFactory(), amount, **options
     )
-    contribution = Contribution.objects.create(
-        funding=funding,
-        contributor=contributor,
-        amount=amount,
-        message=message,
-        payment=payment,
-        created_on=when,
-        refunded_on=when if refunded else None,
-    )
-    if not refunded:
-        Funding.objects.filter(pk=funding.pk).update(current_amount=F("current_amount") + amount)
-        funding.refresh_from_db(fields=["current_amount"])
-    return contribution
 
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (8, 8), **save) -> bytes:
