@@ -220,6 +220,57 @@ def test_dockerfile_builds_from_locked_hashes_and_runs_as_a_user():
     assert all("--hash=sha256:" in block for block in blocks)
 
 
+# Test and lint tools: development only (requirements-dev.lock), never in production.
+DEV_ONLY = {
+    "pytest",
+    "pytest-django",
+    "pytest-timeout",
+    "moto",
+    "playwright",
+    "schemathesis",
+    "hypothesis",
+    "factory-boy",
+    "faker",
+    "ruff",
+}
+
+
+def locked(name: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """A lock file's pins: package name -> (version, its hashes)."""
+    pins: dict[str, tuple[str, frozenset[str]]] = {}
+    text = (REPO / name).read_text()
+    for block in re.split(r"^(?=[A-Za-z0-9_.\-]+==)", text, flags=re.MULTILINE)[1:]:
+        package, version = re.match(r"([A-Za-z0-9_.\-]+)==(\S+)", block).groups()
+        hashes = frozenset(re.findall(r"--hash=(sha256:[0-9a-f]{64})", block))
+        assert hashes, f"{name}: {package} has no hash (pip refuses the whole file)"
+        pins[re.sub(r"[-_.]+", "-", package.lower())] = (version, hashes)
+    return pins
+
+
+def test_the_image_installs_the_runtime_lock_and_no_test_tool():
+    runs = [rest for kw, rest in dockerfile_instructions() if kw in ("RUN", "COPY")]
+    assert not [r for r in runs if "requirements-dev" in r], "the image installs test tools"
+    runtime, dev = locked("requirements.lock"), locked("requirements-dev.lock")
+    assert not DEV_ONLY & set(runtime), DEV_ONLY & set(runtime)
+    assert DEV_ONLY <= set(dev)
+    # Development runs exactly the versions production runs, with the same hashes.
+    assert {name: dev[name] for name in runtime} == runtime
+    for name in ("django", "gunicorn", "psycopg", "whitenoise", "drf-spectacular-sidecar"):
+        assert name in runtime
+    # The README's production install uses the runtime lock too.
+    makefile = (REPO / "Makefile").read_text()
+    runtime_target = re.search(r"^install-runtime:.*?(?=^\S|\Z)", makefile, re.M | re.S)
+    assert runtime_target and "-r requirements.lock" in runtime_target.group(0)
+    assert "requirements-dev" not in runtime_target.group(0)
+
+
+def test_no_deploy_file_loads_the_demo_data():
+    """The demo accounts share a published password: production never seeds them."""
+    for path in DEPLOY.rglob("*"):
+        if path.is_file():
+            assert "seed_demo" not in path.read_text(errors="replace"), path
+
+
 def test_dockerfile_copies_and_runs_files_that_exist():
     instructions = dockerfile_instructions()
     for kw, rest in instructions:
