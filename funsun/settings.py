@@ -162,6 +162,8 @@ USE_TZ = True
 # the app server with hashed names and far-future caching; nginx may serve the same folder.
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Files served at the site's root (/favicon.ico), by WhiteNoise like the static files.
+WHITENOISE_ROOT = BASE_DIR / "funsun" / "public"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 

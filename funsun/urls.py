@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from funsun import views
 
+# The admin's "View site" link: this server has no web site of its own, only the API.
+admin.site.site_url = "/swagger/"
+
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("fundings.urls")),

@@ -292,15 +292,3 @@ def test_everyone_following_everyone_at_once_keeps_counters_exact():
     for person in people:
         assert counts(person) == (4, 4)
     assert_counters_match_rows()
-
-
-def test_demo_accounts_follow_through_the_service():
-    from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
-
-    accounts = create_demo_accounts()
-
-    assert set(accounts) == {account_id for account_id, _, _ in DEMO_ACCOUNTS}
-    alice = accounts["demo-alice"]
-    assert (alice.follower_count, alice.followee_count) == (2, 2)
-    assert alice.check_password(DEMO_PASSWORD)
-    assert_counters_match_rows()

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
-from accounts.models import Account
+from accounts.models import Account, Follow
 from demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
 from fundings.models import Contribution, Funding, FundingStatus, Payout
 from payments.models import Payment, PaymentState
@@ -57,6 +57,12 @@ def test_loads_the_demo_world_and_prints_how_to_sign_in(local):
         assert contribution.payment.state == expected
         assert contribution.payment.amount == contribution.amount
     assert Contribution.objects.filter(refunded_on__isnull=False).count() == 1
+    # Follows through the service: the counters match the rows.
+    for account in Account.objects.all():
+        assert account.follower_count == Follow.objects.filter(followee=account).count()
+        assert account.followee_count == Follow.objects.filter(follower=account).count()
+    alice = Account.objects.get(pk="demo-alice")
+    assert (alice.follower_count, alice.followee_count) == (2, 2)
     assert Payment.objects.count() == Contribution.objects.count()
     # The operators' queues: one open report, one pending payout.
     assert Report.objects.filter(is_solved=False).count() == 1

@@ -25,6 +25,21 @@ def _flatten(value):
 # A 401 names the scheme to authenticate with (RFC 7235), also when a service raised it.
 WWW_AUTHENTICATE = 'Bearer realm="api"'
 
+# Every 401 of the authentication classes, in our words and nothing else: simplejwt's own
+# body adds `code` and `messages` (token classes, claims) and says "Given token not valid
+# for any token type". By the exception's code; any other code is a bad token.
+UNAUTHENTICATED = {
+    "not_authenticated": "Sign in first: this needs an access token (Authorization: Bearer).",
+    "user_inactive": "This account has been deactivated.",
+}
+BAD_TOKEN = "The access token is invalid or expired: refresh it or sign in again."
+
+
+def _unauthenticated_detail(exc: exceptions.APIException) -> str:
+    # simplejwt's exceptions carry their code in the body ({"detail", "code", ...}).
+    code = exc.detail.get("code") if isinstance(exc.detail, dict) else exc.get_codes()
+    return UNAUTHENTICATED.get(str(code), BAD_TOKEN)
+
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
@@ -72,6 +87,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response.data = {"detail": _unauthenticated_detail(exc)}
+        return response
     if isinstance(response.data, dict) and "detail" in response.data:
         response.data = {**response.data, "detail": str(response.data["detail"])}
     else:

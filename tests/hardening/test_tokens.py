@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import Account
+from funsun.api.exceptions import BAD_TOKEN, UNAUTHENTICATED
 from tests.factories import AccountFactory, FundingFactory
 
 # (method, path, body) of routes that need a token, and of one where it is optional.
@@ -114,13 +115,16 @@ def test_forged_or_stale_access_tokens_are_401_everywhere(db, attack):
     funding = FundingFactory()
     token = attack(me)
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+    deactivated = attack is of_a_deactivated_account
+    expected = UNAUTHENTICATED["user_inactive"] if deactivated else BAD_TOKEN
     for method, path, body in ROUTES:
         names = {"me": me.pk, "other": other.pk, "funding": funding.pk}
         path = path.format(**names)
         data = {k: v.format(**names) for k, v in body.items()} if body else None
         response = getattr(client, method)(path, data)
         assert response.status_code == 401, (method, path, response.content)
-        assert isinstance(response.json()["detail"], str)
+        # Our words alone: no `code`, no `messages` listing token classes and claims.
+        assert response.json() == {"detail": expected}, (method, path)
         assert response["WWW-Authenticate"].startswith("Bearer")
     # Nothing was done in anyone's name.
     assert Account.objects.get(pk=me.pk).username in ("victim", "탈퇴한 사용자")
@@ -139,7 +143,9 @@ def test_a_token_that_worked_stops_when_its_account_is_deactivated(db):
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(me)}")
     assert client.get(f"/account/?id={me.pk}").status_code == 200
     Account.objects.filter(pk=me.pk).update(is_active=False)
-    assert_401(client.get(f"/account/?id={me.pk}"))
+    response = client.get(f"/account/?id={me.pk}")
+    assert response.status_code == 401
+    assert response.json() == {"detail": UNAUTHENTICATED["user_inactive"]}
 
 
 def refresh(token: str):
@@ -148,7 +154,15 @@ def refresh(token: str):
 
 def assert_401(response) -> None:
     assert response.status_code == 401, response.content
-    assert isinstance(response.json()["detail"], str)
+    body = response.json()
+    assert list(body) == ["detail"] and isinstance(body["detail"], str), body
+
+
+def test_no_token_where_one_is_required_is_401_in_our_words(db):
+    response = APIClient().get("/account/")
+    assert response.status_code == 401
+    assert response.json() == {"detail": UNAUTHENTICATED["not_authenticated"]}
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_a_revoked_refresh_token_is_401(db):
