@@ -5,6 +5,9 @@ import logging
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from rest_framework.views import APIView
+
+from funsun.api.parsers import UNSTORABLE, has_unstorable_field, has_unstorable_text
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,41 @@ class BodySizeLimitMiddleware:
             limit_mb = settings.MAX_REQUEST_BYTES // (1024 * 1024)
             return json_error(f"Request body too large (at most {limit_mb} MB).", 413)
         return self.get_response(request)
+
+
+class UnstorableTextMiddleware:
+    """Refuse NUL (and unpaired surrogates) in the path, the query string and the headers.
+
+    PostgreSQL cannot store NUL: a lookup by such a value (a checkout page's id, an approval
+    page's pg_token) raised a DataError, answered 503 "try again". No route has a use for
+    it, so it is refused at the door: 400 JSON, before any view or database. The bodies of
+    API views are checked by their parsers (funsun/api/parsers.py), once a view reads them;
+    the forms of the other views (the admin) here, as Django parses them anyway.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            has_unstorable_text(request.path)
+            or has_unstorable_field(request.GET)
+            or any(
+                has_unstorable_text(value)
+                for key, value in request.META.items()
+                if isinstance(value, str) and (key.startswith("HTTP_") or key == "CONTENT_TYPE")
+            )
+        ):
+            return json_error(UNSTORABLE, 400)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        view_class = getattr(view_func, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, APIView):
+            return None  # its parsers check the body, when (and if) it reads one
+        if request.method == "POST" and has_unstorable_field(request.POST):
+            return json_error(UNSTORABLE, 400)
+        return None
 
 
 class DatabaseUnavailableMiddleware:

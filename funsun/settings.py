@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "funsun.middleware.BodySizeLimitMiddleware",
+    "funsun.middleware.UnstorableTextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "funsun.middleware.DatabaseUnavailableMiddleware",
@@ -221,10 +222,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.AccountJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["funsun.api.renderers.UTF8JSONRenderer"],
+    # DRF's, refusing deep JSON and text the database cannot store (funsun/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "funsun.api.parsers.JSONParser",
+        "funsun.api.parsers.FormParser",
+        "funsun.api.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "funsun.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
