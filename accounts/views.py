@@ -37,7 +37,12 @@ from funsun.api.schema import (
     body,
     error,
 )
-from funsun.api.throttles import EmailRateThrottle, IPRateThrottle
+from funsun.api.throttles import (
+    EmailAddressRateThrottle,
+    EmailRateThrottle,
+    IPRateThrottle,
+    remember_sign_in,
+)
 
 THROTTLED = error(
     "Too many attempts from this address (or on this email); retry after Retry-After seconds."
@@ -110,10 +115,11 @@ class SignUpView(SignInView):
 
 
 class LogInView(SignInView):
-    # Per address and per email: guessing one account's password from many addresses is
-    # limited as well as guessing many accounts' passwords from one.
+    # Per address, per email and address, and per email from addresses that never signed
+    # in to it: guessing many accounts' passwords from one address, and one account's from
+    # many, are limited, and strangers cannot lock the owner out (funsun/api/throttles.py).
     throttle_scope = "login"
-    throttle_classes = [IPRateThrottle, EmailRateThrottle]
+    throttle_classes = [IPRateThrottle, EmailAddressRateThrottle, EmailRateThrottle]
 
     @extend_schema(
         tags=["account"],
@@ -132,6 +138,7 @@ class LogInView(SignInView):
         serializer = LogInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         account = services.log_in(**serializer.validated_data)
+        remember_sign_in(request)
         tokens = services.issue_tokens(account=account)
         return Response(signed_in(account, tokens))
 

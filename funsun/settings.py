@@ -234,10 +234,13 @@ REST_FRAMEWORK = {
     "DATETIME_INPUT_FORMATS": ["iso-8601"],
     "COERCE_DECIMAL_TO_STRING": False,
     # Rates of funsun/api/throttles.py, by scope (per account), scope + "_ip" (per client
-    # address) and scope + "_email" (per email a sign-in names). THROTTLE_RATES adjusts them.
+    # address), scope + "_email_ip" (per email a sign-in names and address) and scope +
+    # "_email" (per email, from addresses that never signed in to it: high enough that
+    # strangers cannot lock an owner out). THROTTLE_RATES adjusts them.
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": "10/minute",
-        "login_email": "10/minute",
+        "login_email_ip": "5/minute",
+        "login_email": "50/hour",
         "signup_ip": "5/hour",
         "kakaologin_ip": "30/minute",
         "token_refresh_ip": "60/minute",

@@ -3,8 +3,9 @@
 A view opts in with `throttle_scope = "report"` and
 `throttle_classes = [AccountRateThrottle, IPRateThrottle]`. The account throttle reads its
 rate from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope], the IP throttle from
-[f"{scope}_ip"], the email throttle (sign-in with a password, before any account is known)
-from [f"{scope}_email"]; a scope with no rate configured is not limited.
+[f"{scope}_ip"]; the email throttles (sign-in with a password, before any account is known)
+from [f"{scope}_email_ip"] (per email and address) and [f"{scope}_email"] (per email, from
+addresses that never signed in to it); a scope with no rate configured is not limited.
 
 The counters live in Django's cache, so with REDIS_URL set every app server shares them.
 DRF's stock SimpleRateThrottle reads a list of timestamps, appends and writes it back: two
@@ -17,8 +18,9 @@ when many processes race, and a refused request learns exactly when the oldest s
 import hashlib
 import math
 
+from django.core.cache import cache as default_cache
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 
 class _ScopedSlotThrottle(SimpleRateThrottle):
@@ -107,20 +109,66 @@ class IPRateThrottle(_ScopedSlotThrottle):
         return f"ip:{self.get_ident(request)}"
 
 
-class EmailRateThrottle(_ScopedSlotThrottle):
-    """Limits attempts on one email address (password guessing spread over many IPs).
+def _email_digest(request) -> str | None:
+    """The body's `email`, trimmed and lowercased as sign-in reads it, hashed: the cache
+    (Redis) never holds the address itself, and keys stay short. None without one."""
+    data = request.data
+    email = data.get("email") if hasattr(data, "get") else None
+    if not isinstance(email, str) or not email.strip():
+        return None
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
-    The address is the body's `email`, trimmed and lowercased as sign-in reads it; a body
-    without one is not counted here (the IP throttle still counts it).
+
+def _known_address_key(digest: str, address: str) -> str:
+    return f"signin-known:{digest}:{address}"
+
+
+# How long an address that signed in to an account stays known (see remember_sign_in).
+KNOWN_ADDRESS_SECONDS = 180 * 24 * 3600
+
+
+def remember_sign_in(request) -> None:
+    """Record that the request's address signed in with the request's email: from then on
+    that address is not held back by the per-email limit (EmailRateThrottle).
+
+    A record of a fact, not a decision: the per-address and per (email, address) limits
+    still apply to it. Call after a successful sign-in.
+    """
+    digest = _email_digest(request)
+    if digest is not None:
+        address = BaseThrottle().get_ident(request)
+        default_cache.set(_known_address_key(digest, address), 1, timeout=KNOWN_ADDRESS_SECONDS)
+
+
+class EmailAddressRateThrottle(_ScopedSlotThrottle):
+    """Limits attempts on one email from one address: someone guessing a password from
+    their own address, without holding back the email's owner elsewhere."""
+
+    scope_suffix = "_email_ip"
+
+    def get_ident_key(self, request, view) -> str | None:
+        digest = _email_digest(request)
+        if digest is None:
+            return None  # the per-address limit still counts it
+        return f"email:{digest}:ip:{self.get_ident(request)}"
+
+
+class EmailRateThrottle(_ScopedSlotThrottle):
+    """Limits attempts on one email from all addresses together: password guessing spread
+    over many addresses.
+
+    Its rate is high enough that only such guessing reaches it (strangers could otherwise
+    lock an owner out of their account with a few wrong passwords), and an address that
+    signed in to this email's account before (remember_sign_in) is not counted nor held
+    back by it: the owner's usual phone or home network still signs in during an attack.
     """
 
     scope_suffix = "_email"
 
     def get_ident_key(self, request, view) -> str | None:
-        data = request.data
-        email = data.get("email") if hasattr(data, "get") else None
-        if not isinstance(email, str) or not email.strip():
+        digest = _email_digest(request)
+        if digest is None:
+            return None  # the per-address limit still counts it
+        if self.cache.get(_known_address_key(digest, self.get_ident(request))):
             return None
-        # Hashed: the cache (Redis) never holds the address itself, and keys stay short.
-        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
         return f"email:{digest}"

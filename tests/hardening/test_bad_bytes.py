@@ -2,7 +2,7 @@
 
 - JSON nested a thousand levels (2 KB) exhausted the decoder's stack: a 500 on every route
   that reads JSON, the sign-in routes included (no token needed).
-- NUL in a path segment, a query parameter, a form, a JSON string or a header reached the
+- NUL in a path segment, a query parameter, a form or a JSON string reached the
   database: PostgreSQL cannot store it (a DataError, answered 503 "try again"); SQLite
   answered 404 HTML (the checkout page) or 401.
 - An unpaired surrogate in a JSON string (`"\\ud800"`) cannot be encoded for the database,
@@ -118,24 +118,22 @@ def test_nul_in_the_path_or_the_query_string_is_a_400(signed_in, sandbox, method
 
 
 @pytest.mark.parametrize(
-    "header",
+    ("header", "status"),
     [
-        {"HTTP_AUTHORIZATION": "Bearer abc\x00def"},
-        # The sign-in limit keys on the forwarded address behind a proxy.
-        {"HTTP_X_FORWARDED_FOR": "203.0.113.1\x00"},
-        {"HTTP_USER_AGENT": "app\x00"},
+        ({"HTTP_AUTHORIZATION": "Bearer abc\x00def"}, 401),
+        # The sign-in limit keys a cache entry on the forwarded address behind a proxy.
+        ({"HTTP_X_FORWARDED_FOR": "203.0.113.1\x00"}, 401),
+        ({"HTTP_USER_AGENT": "app\x00"}, 401),
     ],
 )
-def test_nul_in_a_header_is_a_400(db, settings, header):
+def test_nul_in_a_header_reaches_no_lookup(db, settings, header, status):
+    """No header is looked up in the database; gunicorn and nginx refuse control
+    characters in headers before the app (tests/deploy/test_nginx.py)."""
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     body = json.dumps({"email": "a@example.com", "password": "x"})
-    assert_refused(
-        APIClient().post("/account/login", body, content_type="application/json", **header)
-    )
-
-
-def test_nul_in_the_content_type_is_a_400(db):
-    assert_refused(APIClient().generic("POST", "/account/login", b"{}", "application/json\x00"))
+    response = APIClient().post("/account/login", body, content_type="application/json", **header)
+    assert response.status_code == status, response.content
+    assert isinstance(response.json()["detail"], str)
 
 
 def text_cases():

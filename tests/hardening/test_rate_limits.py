@@ -44,7 +44,8 @@ def test_production_rates():
     """The rates the service runs with (THROTTLE_RATES may adjust them per deployment)."""
     assert {
         "login_ip": "10/minute",
-        "login_email": "10/minute",
+        "login_email_ip": "5/minute",
+        "login_email": "50/hour",
         "signup_ip": "5/hour",
         "kakaologin_ip": "30/minute",
         "payment_ready": "30/minute",
@@ -71,18 +72,58 @@ def test_password_guessing_from_one_address_is_limited(db):
     assert login(from_ip(APIClient(), "203.0.113.2"), "someone@example.com").status_code == 401
 
 
-def test_password_guessing_on_one_email_from_many_addresses_is_limited(db):
+def test_wrong_passwords_from_strangers_do_not_lock_the_owner_out(db):
+    """Ten wrong passwords for one email from ten addresses used to make the owner's right
+    password answer 429 for a minute: anyone could lock anyone out."""
     AccountFactory(email="victim@example.com")
-    n = limit("login_email")
-    for i in range(n):
-        client = from_ip(APIClient(), f"198.51.100.{i + 1}")
+    for i in range(10):
+        assert (
+            login(from_ip(APIClient(), f"198.51.100.{i + 1}"), "victim@example.com").status_code
+            == 401
+        )
+    # The owner, from an address that never signed in before.
+    owner = from_ip(APIClient(), "192.0.2.44")
+    assert login(owner, "victim@example.com", DEFAULT_PASSWORD).status_code == 200
+
+
+def test_password_guessing_on_one_email_from_one_address_is_limited(db):
+    AccountFactory(email="victim@example.com")
+    guesser = from_ip(APIClient(), "203.0.113.3")
+    for i in range(limit("login_email_ip")):
         # The email is read as sign-in reads it: case and spaces do not make a new one.
-        assert login(client, f"  Victim@Example.com{' ' * i}").status_code == 401
-    fresh = from_ip(APIClient(), "198.51.100.200")
-    # Even the right password waits: the budget is of attempts, not of failures.
-    assert_throttled(login(fresh, "victim@example.com", DEFAULT_PASSWORD), 60)
-    # Another email from the same fresh address is fine.
-    assert login(fresh, "other@example.com").status_code == 401
+        assert login(guesser, f"  Victim@Example.com{' ' * i}").status_code == 401
+    # Even the right password waits, from this address: the budget is of attempts.
+    assert_throttled(login(guesser, "victim@example.com", DEFAULT_PASSWORD), 60)
+    # Another email from the same address is fine, and so is the owner elsewhere.
+    assert login(guesser, "other@example.com").status_code == 401
+    owner = from_ip(APIClient(), "192.0.2.45")
+    assert login(owner, "victim@example.com", DEFAULT_PASSWORD).status_code == 200
+
+
+def test_password_guessing_on_one_email_from_many_addresses_is_limited_except_for_the_owner(db):
+    """Guessing spread over many addresses meets the per-email limit; an address that signed
+    in to the account before is not held back by it (nor counted)."""
+    AccountFactory(email="victim@example.com")
+    home = from_ip(APIClient(), "192.0.2.80")
+    assert login(home, "victim@example.com", DEFAULT_PASSWORD).status_code == 200
+
+    # That first sign-in came from an address not yet known: it counted.
+    n = limit("login_email") - 1
+    for i in range(n):
+        address = f"198.51.{100 + i // 200}.{i % 200 + 1}"
+        assert login(from_ip(APIClient(), address), "Victim@Example.com").status_code == 401
+    # A new address waits, even with the right password; so does one that only failed.
+    assert_throttled(
+        login(from_ip(APIClient(), "192.0.2.81"), "victim@example.com", DEFAULT_PASSWORD), 3600
+    )
+    assert_throttled(
+        login(from_ip(APIClient(), "198.51.100.1"), "victim@example.com", DEFAULT_PASSWORD), 3600
+    )
+    # The owner's address signs in, again and again.
+    for _ in range(3):
+        assert login(home, "victim@example.com", DEFAULT_PASSWORD).status_code == 200
+    # Other emails from a fresh address are not affected.
+    assert login(from_ip(APIClient(), "192.0.2.82"), "other@example.com").status_code == 401
 
 
 def test_sign_up_is_limited_per_address(db):
