@@ -62,6 +62,37 @@ access_log_format = '%({x-forwarded-for}i)s %(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
+
+# The master's and the workers' lines in one layout and one time zone, with its offset, like
+# the app's own (funsun.logging.ZonedFormatter; without it the master, which never loads the
+# settings, writes UTC and the workers the app's zone). "-" is stderr (errors) or stdout
+# (access), anything else a file, as with gunicorn's own handlers.
+def _handler(target: str, stream: str) -> dict:
+    if target == "-":
+        return {"class": "logging.StreamHandler", "formatter": "line", "stream": stream}
+    return {"class": "logging.FileHandler", "formatter": "line", "filename": target}
+
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {
+            "()": "funsun.logging.ZonedFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
+    "handlers": {
+        "error": _handler(errorlog, "ext://sys.stderr"),
+        "access": _handler(accesslog, "ext://sys.stdout"),
+    },
+    "root": {"level": "INFO", "handlers": ["error"]},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+    },
+}
+
 # Only the local proxy may tell gunicorn the request came over https.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 

@@ -1,7 +1,30 @@
-"""A log filter that keeps tokens, passwords and bank accounts out of the logs."""
+"""Logging for every process: one time format, and a filter that keeps tokens, passwords
+and bank accounts out of the logs."""
 
 import logging
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# settings.TIME_ZONE, for processes that never load the settings (gunicorn's master).
+DEFAULT_TIME_ZONE = "Asia/Seoul"
+
+
+class ZonedFormatter(logging.Formatter):
+    """Times in ISO 8601 with milliseconds and the offset, in the project's time zone.
+
+    logging's own times follow the process's local zone: gunicorn's master runs in the
+    machine's (often UTC) while Django switches its workers to TIME_ZONE, so one log would
+    mix two zones. Here every process writes the same zone, and says which.
+    """
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        from django.conf import settings
+
+        zone = settings.TIME_ZONE if settings.configured else DEFAULT_TIME_ZONE
+        moment = datetime.fromtimestamp(record.created, ZoneInfo(zone))
+        return moment.isoformat(timespec="milliseconds")
+
 
 _KEYS = (
     r"(?:access_?token|refresh_?token|refresh|accessToken|password|pg_token|bank_account|secret)"

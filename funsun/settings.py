@@ -337,7 +337,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "funsun.logging.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # ISO 8601 times with the offset, in TIME_ZONE, as gunicorn's lines (gunicorn.conf.py).
+    "formatters": {
+        "plain": {
+            "()": "funsun.logging.ZonedFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
