@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account
-from fundings.models import Contribution, Funding
+from fundings.models import Contribution, Funding, FundingPayment
 from payments.models import Payment, PaymentEvent, PaymentState
 
 
@@ -36,7 +36,7 @@ def payment(
     created = Payment.objects.create(
         payer=payer,
         amount=amount,
-        funding=funding,
+        item_name=funding.title if funding is not None else "",
         message=message,
         provider="sandbox",
         partner_order_id=f"seed-{uuid.uuid4().hex}",
@@ -55,6 +55,8 @@ def payment(
         note="built without a provider call (demo or test data)",
         created_on=when,
     )
+    if funding is not None:  # started for this funding (step 1 with `funding`)
+        FundingPayment.objects.create(payment=created, funding=funding)
     return created
 
 

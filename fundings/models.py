@@ -187,3 +187,19 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"payout of funding {self.funding_id}: {self.amount}"
+
+
+class FundingPayment(models.Model):
+    """A payment started for a funding (step 1 with `funding`): crediting prefers it for
+    that funding and never uses it for another. Payments know nothing of fundings; this row,
+    on the fundings side, is the only record of the binding."""
+
+    payment = models.OneToOneField(
+        "payments.Payment", on_delete=models.PROTECT, related_name="funding_payment"
+    )
+    # A funding deleted (it had no contribution) leaves its payments unbound, usable for
+    # any funding, as an unbound payment is.
+    funding = models.ForeignKey(Funding, on_delete=models.CASCADE, related_name="payments")
+
+    def __str__(self) -> str:
+        return f"payment {self.payment_id} for funding {self.funding_id}"

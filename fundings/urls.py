@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fundings.views import fundings, payouts, remit
+from fundings.views import checkout, fundings, payouts, remit
 
 urlpatterns = [
     path("funding/", fundings.FundingView.as_view(), name="funding"),
@@ -11,4 +11,5 @@ urlpatterns = [
     path("funding/joined", fundings.JoinedFeedView.as_view(), name="funding-joined"),
     path("funding/payout", payouts.PayoutView.as_view(), name="funding-payout"),
     path("remit/", remit.RemitView.as_view(), name="remit"),
+    path("remit/kakaopay/ready", checkout.ReadyView.as_view(), name="kakaopay-ready"),
 ]

@@ -6,24 +6,6 @@ from payments import services
 from payments.models import Payment, PaymentEvent, PaymentState
 
 
-class FundingPaymentInline(admin.TabularInline):
-    """A funding's money history on its admin page: every payment bound to it."""
-
-    model = Payment
-    fk_name = "funding"
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    fields = ("id", "payer", "amount", "state", "provider", "tid", "created_on", "approved_on")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class PaymentEventInline(admin.TabularInline):
     model = PaymentEvent
     extra = 0
@@ -82,13 +64,13 @@ class PaymentAdmin(admin.ModelAdmin):
         "state",
         "needs_check",
         "provider",
-        "funding",
+        "item_name",
         "tid",
         "created_on",
     )
     list_filter = ("state", "provider", "needs_check")
     search_fields = ("=id", "=tid", "=partner_order_id", "=payer__id", "payer__username")
-    list_select_related = ("payer", "funding")
+    list_select_related = ("payer",)
     date_hierarchy = "created_on"
     ordering = ("-created_on", "-id")
     inlines = (PaymentEventInline,)

@@ -23,21 +23,17 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
     )
     amount = models.PositiveIntegerField()
-    # Optionally bound at ready time; a string reference keeps payments below fundings.
-    funding = models.ForeignKey(
-        "fundings.Funding",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="payments",
-    )
+    # What the buyer sees at checkout (the provider's order shows it). What the payment is
+    # for is recorded by the app that sells it, never here: payments sit below the others.
+    item_name = models.CharField(max_length=100, blank=True, default="")
     message = models.CharField(max_length=255, blank=True, default="")
     provider = models.CharField(max_length=20)
     partner_order_id = models.CharField(max_length=100, unique=True)
     tid = models.CharField(max_length=100, unique=True, null=True, blank=True)
     pg_token = models.CharField(max_length=255, blank=True, default="")
     state = models.CharField(max_length=10, choices=PaymentState, default=PaymentState.READY)
-    # An approve whose outcome is unknown (time-out, 5xx, -702...): reconciliation asks /order.
+    # An approve whose outcome is unknown (time-out, 5xx, "already approved"...):
+    # reconciliation asks the provider's lookup.
     needs_check = models.BooleanField(default=False)
     refunded_amount = models.PositiveIntegerField(default=0)
     created_on = models.DateTimeField(default=timezone.now)
@@ -50,7 +46,7 @@ class Payment(models.Model):
     # left by a crashed process simply lapses.
     claimed_until = models.DateTimeField(null=True, blank=True)
 
-    # The sandbox provider's own record of the order (what Kakao Pay keeps on its side),
+    # The sandbox provider's own record of the order (what a real provider keeps on its side),
     # kept here because several processes serve the checkout page. Unused by kakaopay.
     sandbox_status = models.CharField(max_length=20, blank=True, default="")
     sandbox_pg_token = models.CharField(max_length=64, blank=True, default="")

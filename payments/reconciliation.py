@@ -9,8 +9,10 @@ alike.
 from __future__ import annotations
 
 import logging
+import operator
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import reduce
 
 from django.conf import settings
 from django.db.models import Q
@@ -18,8 +20,7 @@ from django.utils import timezone
 
 from payments import services
 from payments.models import Payment, PaymentState
-from payments.providers import ProviderError, get_provider
-from payments.providers.base import TID_VALIDITY
+from payments.providers import PROVIDERS, ProviderError, get_provider
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class Report:
     approved: int = 0  # found paid at the provider although our books said not yet
     expired: int = 0
     failed: int = 0
-    pending: int = 0  # checked, not paid yet, still within the tid's validity
+    pending: int = 0  # checked, not paid yet, still within the order's validity
     errors: int = 0  # provider calls that failed: tried again next run
 
     def __str__(self) -> str:
@@ -56,8 +57,19 @@ def _refund_uncredited(payment_id: int, report: Report) -> None:
     # None: someone else (a late POST /remit/, another reconciler) took it first.
 
 
+def _past_validity(now: datetime) -> Q:
+    """Ready payments older than their provider's order validity."""
+    return reduce(
+        operator.or_,
+        (
+            Q(provider=name, created_on__lte=now - provider().order_validity())
+            for name, provider in PROVIDERS.items()
+        ),
+    )
+
+
 def _settle_ready(payment: Payment, report: Report) -> None:
-    """A ready payment past its tid's validity, or whose approve ended unknown."""
+    """A ready payment past its order's validity, or whose approve ended unknown."""
     if not payment.tid:
         # The provider never gave us a tid: nobody can have paid it.
         if services.transition(
@@ -69,15 +81,16 @@ def _settle_ready(payment: Payment, report: Report) -> None:
         ):
             report.expired += 1
         return
+    provider = get_provider(payment.provider)
     try:
-        order = get_provider(payment.provider).order(payment)
+        lookup = provider.lookup(payment)
     except ProviderError as exc:
         services.record_event(payment.pk, "order_failed", raw=exc.raw, note=exc.message)
         report.errors += 1
         return
-    outcome = services.settle_from_order(payment, order, expire=True)
+    outcome = services.settle_from_lookup(payment, lookup, expire=True)
     setattr(report, outcome, getattr(report, outcome) + 1)
-    if outcome == "approved" and payment.created_on + TID_VALIDITY <= timezone.now():
+    if outcome == "approved" and payment.created_on + provider.order_validity() <= timezone.now():
         # Paid, but long after anyone could still be waiting to credit it (our approve
         # must have crashed): an approved, uncredited payment, given back now.
         _refund_uncredited(payment.pk, report)
@@ -102,15 +115,15 @@ def reconcile() -> Report:
     )
     for payment_id in unfinished.order_by("updated_on", "id").values_list("pk", flat=True)[:BATCH]:
         if services.claim(payment_id, state=PaymentState.REFUNDING):
-            if services.finish_refund(payment_id=payment_id, check_order_first=True):
+            if services.finish_refund(payment_id=payment_id, lookup_first=True):
                 report.refunds_finished += 1
             else:
                 report.errors += 1
 
-    # 3. Ready payments: an approve that ended unknown, or a tid past its validity.
-    #    Kakao Pay may have been paid all the same: /order decides.
+    # 3. Ready payments: an approve that ended unknown, or an order past its validity.
+    #    The provider may have been paid all the same: its lookup decides.
     waiting = Payment.objects.filter(state=PaymentState.READY).filter(
-        Q(needs_check=True) | Q(created_on__lte=now - TID_VALIDITY)
+        Q(needs_check=True) | _past_validity(now)
     )
     for payment_id in waiting.order_by("created_on", "id").values_list("pk", flat=True)[:BATCH]:
         if not services.claim(payment_id, state=PaymentState.READY):

@@ -4,19 +4,13 @@ from rest_framework import serializers
 
 CONTRIBUTION_MIN = 1_000
 CONTRIBUTION_MAX = 1_000_000
-MAX_ID = 2**63 - 1
 
 
-class ReadyRequestSerializer(serializers.Serializer):
+class PaymentRequestSerializer(serializers.Serializer):
+    """What step 1 needs to start a payment; apps that sell something add what it is for."""
+
     amount = serializers.IntegerField(
         min_value=CONTRIBUTION_MIN, max_value=CONTRIBUTION_MAX, help_text="KRW, 1,000-1,000,000."
-    )
-    funding = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=MAX_ID,
-        help_text="Optional: bind the payment to this funding now (an integer or a string).",
     )
     message = serializers.CharField(
         required=False, min_length=1, max_length=255, help_text="Optional, 1-255 characters."
@@ -46,7 +40,3 @@ class ApprovedSerializer(serializers.Serializer):
     detail = serializers.CharField()
     tid = serializers.CharField()
     amount = serializers.IntegerField()
-
-
-class CheckoutActionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=["pay", "cancel"])

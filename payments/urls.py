@@ -3,7 +3,6 @@ from django.urls import path
 from payments import views
 
 urlpatterns = [
-    path("remit/kakaopay/ready", views.ReadyView.as_view(), name="kakaopay-ready"),
     path("remit/kakaopay/approve", views.ApproveView.as_view(), name="kakaopay-approve"),
     path("remit/kakaopay/approval", views.ApprovalPageView.as_view(), name="kakaopay-approval"),
     path("remit/kakaopay/cancel", views.CancelPageView.as_view(), name="kakaopay-cancel"),

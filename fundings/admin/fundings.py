@@ -5,11 +5,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.html import format_html
 
+from fundings.admin.payments import FundingPaymentInline
 from fundings.models import Contribution, Funding, FundingState, FundingStatus
 from fundings.services.contributions import refund_contribution_by_operator
 from funsun.api.errors import Conflict
 from funsun.images import image_url
-from payments.admin import FundingPaymentInline
 
 
 def thumbnail(field, height: int = 48) -> str:

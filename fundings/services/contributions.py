@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import Account
 from fundings.models import Contribution, Funding, FundingState, Payout
 from fundings.selectors import visible_fundings
+from fundings.services.checkout import creditable_payment
 from funsun.api.errors import (
     Conflict,
     Forbidden,
@@ -31,6 +32,7 @@ from funsun.api.errors import (
 )
 from payments import services as payments
 from payments.models import Payment, PaymentState
+from payments.services import RefundProgress
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +88,9 @@ def _credit_in_transaction(
         reason = _closed_reason(funding, amount)
         if reason:
             return reason
-        if not payments.mark_credited(payment_id=payment_id, funding_id=funding_id):
+        if not payments.mark_credited(
+            payment_id=payment_id, note=f"credited to funding {funding_id}"
+        ):
             raise _Taken
         contribution = Contribution.objects.create(
             funding=funding,
@@ -124,7 +128,7 @@ def credit_payment(*, payer: Account, funding_id: int, amount: int, message: str
     """
     tried: set[int] = set()
     while True:
-        payment = payments.creditable_payment(
+        payment = creditable_payment(
             payer=payer, amount=amount, funding_id=funding_id, exclude=tried
         )
         if payment is None:
@@ -185,6 +189,19 @@ def update_message(*, contribution_id: int, actor: Account, message: str) -> Con
 # --- refunds -------------------------------------------------------------------------------
 
 
+def _payout_conflict(funding: Funding, *, what: str) -> Conflict | None:
+    """Money can no longer leave a funding once its author asked for it: an operator may be
+    transferring it right now. Says which is the case: asked for, or paid out."""
+    transferred = list(
+        Payout.objects.filter(funding=funding).values_list("transferred_on", flat=True)[:1]
+    )
+    if funding.state == FundingState.PAID_OUT or (transferred and transferred[0] is not None):
+        return Conflict(f"This funding's money was paid out to its author; {what}.")
+    if transferred:
+        return Conflict(f"The author has asked for this funding's money; {what}.")
+    return None
+
+
 def _take_back(*, contribution_id: int, require_open: bool, reason: str) -> int | None:
     """Take a contribution out of its funding in one transaction, and decide its refund.
 
@@ -202,11 +219,9 @@ def _take_back(*, contribution_id: int, require_open: bool, reason: str) -> int 
             return None
         if require_open and not funding.is_open:
             raise Conflict(f"This funding is {funding.status}: its contributions stay.")
-        if (
-            funding.state == FundingState.PAID_OUT
-            or Payout.objects.filter(funding=funding).exists()
-        ):
-            raise Conflict("This funding's money was paid out to its author.")
+        conflict = _payout_conflict(funding, what="its contributions can no longer be refunded")
+        if conflict:
+            raise conflict
         marked = Contribution.objects.filter(pk=contribution_id, refunded_on__isnull=True).update(
             refunded_on=timezone.now()
         )
@@ -226,47 +241,50 @@ def _take_back(*, contribution_id: int, require_open: bool, reason: str) -> int 
     return contribution.payment_id
 
 
-def _refund_pending_payment(contribution: Contribution) -> bool:
-    """A contribution already taken back whose refund the provider has not confirmed."""
-    state = Payment.objects.filter(pk=contribution.payment_id).values_list("state", flat=True)
-    state = state.first()
-    if state == PaymentState.REFUNDING:
-        return payments.retry_refund(payment_id=contribution.payment_id)
-    return True
+def _refund(contribution: Contribution, *, require_open: bool, reason: str) -> RefundProgress:
+    """Take the contribution back (if not done yet) and see its payment refunded.
+
+    A request that finds it taken back already (a repeat, or one that lost a race with the
+    request that took it back) finishes a refund nobody is carrying out, or waits a moment
+    for the one carrying it out: it never refunds twice, and never reports the other's
+    refund, still under way, as a failure.
+    """
+    payment_id = _take_back(
+        contribution_id=contribution.pk, require_open=require_open, reason=reason
+    )
+    if payment_id is None:
+        return payments.await_refund(payment_id=contribution.payment_id)
+    if payments.finish_refund(payment_id=payment_id):
+        return RefundProgress.DONE
+    return RefundProgress.UNCONFIRMED
 
 
-def refund_contribution(*, contribution_id: int, actor: Account) -> Contribution:
+def refund_contribution(
+    *, contribution_id: int, actor: Account
+) -> tuple[Contribution, RefundProgress]:
     """DELETE /remit/: the contributor takes their money back while the funding is open.
 
-    Repeating it is harmless (200); a refund the provider did not confirm is retried.
+    Repeating it is harmless (200): a refund the provider did not confirm is retried, one
+    being carried out by a concurrent request is waited for (a moment) or reported as under
+    way. Only a provider failure is a 502.
     """
     contribution = _own_contribution(contribution_id=contribution_id, actor=actor)
-    payment_id = _take_back(
-        contribution_id=contribution.pk, require_open=True, reason="canceled by the contributor"
-    )
-    confirmed = (
-        payments.finish_refund(payment_id=payment_id)
-        if payment_id is not None
-        else _refund_pending_payment(contribution)
-    )
+    progress = _refund(contribution, require_open=True, reason="canceled by the contributor")
     contribution.refresh_from_db()
-    if not confirmed:
+    if progress == RefundProgress.UNCONFIRMED:
         raise UpstreamError(
             "The contribution was canceled, but the payment provider did not confirm the "
             "refund yet; it is retried automatically."
         )
-    return contribution
+    return contribution, progress
 
 
 def refund_contribution_by_operator(*, contribution: Contribution) -> bool:
-    """An operator refunds a contribution (any funding not paid out). The funding keeps
-    its state: a closed funding is not reopened. True once the provider confirmed."""
-    payment_id = _take_back(
-        contribution_id=contribution.pk, require_open=False, reason="refunded by an operator"
-    )
-    if payment_id is None:
-        return _refund_pending_payment(contribution)
-    return payments.finish_refund(payment_id=payment_id)
+    """An operator refunds a contribution (any funding whose payout nobody asked for). The
+    funding keeps its state: a closed funding is not reopened. True once the provider
+    confirmed."""
+    progress = _refund(contribution, require_open=False, reason="refunded by an operator")
+    return progress == RefundProgress.DONE
 
 
 def cancel_funding(*, funding: Funding) -> Funding:
@@ -280,10 +298,9 @@ def cancel_funding(*, funding: Funding) -> Funding:
         locked = Funding.objects.select_for_update().filter(pk=funding.pk).first()
         if locked is None:
             raise NotFound("Funding not found.")
-        if locked.state == FundingState.PAID_OUT or Payout.objects.filter(funding=locked).exists():
-            raise Conflict(
-                "This funding's money was paid out to its author; it cannot be canceled."
-            )
+        conflict = _payout_conflict(locked, what="it can no longer be canceled")
+        if conflict:
+            raise conflict
         open_rows = list(
             Contribution.objects.filter(funding=locked, refunded_on__isnull=True).values_list(
                 "pk", "payment_id", "amount"

@@ -118,7 +118,7 @@ def test_bound_payment_is_used_before_an_unbound_one(kakaopay, client):
     funding = FundingFactory()
     pay(client, 10_000)
     pay(client, 10_000, funding=str(funding.pk))
-    bound = Payment.objects.get(funding=funding)
+    bound = Payment.objects.get(funding_payment__funding=funding)
     assert remit(client, funding.pk).status_code == 201
     assert Contribution.objects.get().payment_id == bound.pk
 

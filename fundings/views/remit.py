@@ -20,6 +20,7 @@ from fundings.serializers.remit import (
 from fundings.services import contributions as services
 from funsun.api.pagination import paged
 from funsun.api.schema import NOT_SIGNED_IN, DeleteBodyAutoSchema, DetailSerializer, body, error
+from payments.services import RefundProgress
 
 TAGS = ["remit"]
 
@@ -134,7 +135,9 @@ class RemitView(APIView):
         summary="Cancel your contribution (refund)",
         description=(
             "Only while the funding is open. The contribution leaves the funding and its "
-            "payment is refunded at the provider. Repeating it answers 200 again."
+            "payment is refunded at the provider. Repeating it answers 200 again: "
+            '`"refunded"`, or `"refund in progress"` while a concurrent request is still '
+            "waiting for the provider's confirmation of the same refund."
         ),
         request={"application/x-www-form-urlencoded": RemitIdSerializer},
         responses={
@@ -145,12 +148,14 @@ class RemitView(APIView):
             404: error("No such contribution, or you may not see its funding."),
             409: error("The funding is closed (achieved, expired, canceled or paid out)."),
             502: error(
-                "Canceled, but the provider has not confirmed the refund yet (retried "
+                "Canceled, but the provider failed to confirm the refund (retried "
                 "automatically; repeating the call retries now)."
             ),
         },
     )
     def delete(self, request):
         data = _valid(RemitIdSerializer, request.data)
-        services.refund_contribution(contribution_id=data["id"], actor=request.user)
+        _, progress = services.refund_contribution(contribution_id=data["id"], actor=request.user)
+        if progress == RefundProgress.IN_PROGRESS:
+            return Response({"detail": "refund in progress"})
         return Response({"detail": "refunded"})

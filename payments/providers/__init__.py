@@ -1,15 +1,21 @@
-"""Payment providers behind one interface, chosen by settings.PAYMENT_PROVIDER."""
+"""Payment providers behind one interface (base.py), chosen by settings.PAYMENT_PROVIDER."""
 
 from django.conf import settings
 
 from payments.providers.base import (
+    Answer,
+    Lookup,
+    OrderStatus,
+    OutcomeUnknown,
+    PaymentDeclined,
+    PaymentExpired,
     PaymentProvider,
-    ProviderAnswer,
     ProviderError,
     ProviderMisconfigured,
     ProviderRefused,
     ProviderUnavailable,
     ReadyResult,
+    RefundRefused,
 )
 from payments.providers.kakaopay import KakaoPayProvider
 from payments.providers.sandbox import SandboxProvider
@@ -20,13 +26,20 @@ PROVIDERS: dict[str, type[PaymentProvider]] = {
 }
 
 __all__ = [
+    "PROVIDERS",
+    "Answer",
+    "Lookup",
+    "OrderStatus",
+    "OutcomeUnknown",
+    "PaymentDeclined",
+    "PaymentExpired",
     "PaymentProvider",
-    "ProviderAnswer",
     "ProviderError",
     "ProviderMisconfigured",
     "ProviderRefused",
     "ProviderUnavailable",
     "ReadyResult",
+    "RefundRefused",
     "get_provider",
 ]
 

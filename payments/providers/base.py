@@ -1,4 +1,8 @@
-"""The one interface every payment provider speaks, modelled on Kakao Pay's single payment.
+"""The one interface every payment provider speaks, in the core's own terms.
+
+A provider answers in provider-neutral terms only: what a lookup of the order says
+(`OrderStatus`), and errors that say what the core must do next (`ProviderError` and its
+kinds). Each provider keeps its own codes and statuses to itself and translates them here.
 
 A provider is stateless: whatever it must remember lives in the database (the sandbox) or
 at the provider (Kakao Pay), because several processes serve the same payments.
@@ -6,6 +10,7 @@ at the provider (Kakao Pay), because several processes serve the same payments.
 
 from __future__ import annotations
 
+import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,37 +21,23 @@ from django.conf import settings
 if TYPE_CHECKING:
     from payments.models import Payment
 
-# Kakao Pay: a tid may be approved during 15 minutes after ready.
-TID_VALIDITY = timedelta(minutes=15)
 
-# /order `status` values, grouped by what they mean for our money.
-PAID = frozenset({"SUCCESS_PAYMENT"})
-PART_CANCELED = frozenset({"PART_CANCEL_PAYMENT"})
-CANCELED = frozenset({"CANCEL_PAYMENT"})
-NOT_PAID_YET = frozenset(
-    {"READY", "SEND_TMS", "OPEN_PAYMENT", "SELECT_METHOD", "ARS_WAITING", "AUTH_PASSWORD"}
-)
-FAILED = frozenset({"FAIL_AUTH_PASSWORD", "QUIT_PAYMENT", "FAIL_PAYMENT"})
+class OrderStatus(enum.StrEnum):
+    """What the provider says of an order when asked (`lookup`)."""
 
-# Error codes of Kakao Pay that matter to us (KAKAO.md).
-BAD_KEY = -401
-NOT_FINISHED = -701
-ALREADY_APPROVED = -702
-PARTNER_ORDER_MISMATCH = -706
-PARTNER_USER_MISMATCH = -707
-BAD_PG_TOKEN = -708
-CANCEL_TOO_MUCH = -710
-UNKNOWN_TID = -721
-EXPIRED = -723
-APPROVE_FAILED = -780
-CANCEL_FAILED = -781
-CANCEL_WRONG_STATE = -784
-DUPLICATE_REQUEST = -785
-USER_LOCKED = "USER_LOCKED"
+    NOT_PAID_YET = "not_paid_yet"  # open: the buyer may still pay, or is paying
+    PAID = "paid"  # the provider holds the whole amount
+    PARTIALLY_REFUNDED = "partially_refunded"  # holds `refundable`, gave back the rest
+    REFUNDED = "refunded"  # everything was given back
+    FAILED = "failed"  # final: the buyer quit, or the payment was declined
+    EXPIRED = "expired"  # final: the order's validity passed before payment
 
 
 @dataclass(frozen=True)
 class ReadyResult:
+    """An order opened at the provider: the provider's handle on it (`tid`) and where the
+    app sends the buyer to pay."""
+
     tid: str
     next_redirect_app_url: str
     next_redirect_mobile_url: str
@@ -55,14 +46,22 @@ class ReadyResult:
 
 
 @dataclass(frozen=True)
-class ProviderAnswer:
-    """A successful answer: the raw body, plus the fields we act on."""
+class Answer:
+    """A successful approve or refund: the provider's raw answer, for the event log."""
 
     raw: dict[str, Any]
-    status: str = ""
-    amount: int | None = None
-    canceled_amount: int = 0
-    cancel_available_amount: int | None = None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A successful lookup of an order."""
+
+    status: OrderStatus
+    # What can still be refunded (0 unless PAID or PARTIALLY_REFUNDED).
+    refundable: int
+    raw: dict[str, Any]
+    # The provider's own word for the status, for the event log only.
+    provider_status: str = ""
 
 
 class ProviderError(Exception):
@@ -72,40 +71,42 @@ class ProviderError(Exception):
     went wrong on the wire), never our credentials.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: int | None = None,
-        method_result_code: str | None = None,
-        http_status: int | None = None,
-        raw: dict[str, Any] | None = None,
-    ):
+    def __init__(self, message: str, *, raw: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = message
-        self.code = code
-        self.method_result_code = method_result_code
-        self.http_status = http_status
         self.raw = raw if raw is not None else {"error": message}
-
-    @property
-    def outcome_unknown(self) -> bool:
-        """After these, only /order can say what happened (KAKAO.md, rules of thumb)."""
-        return self.code in (ALREADY_APPROVED, DUPLICATE_REQUEST) or (
-            self.method_result_code == USER_LOCKED
-        )
 
 
 class ProviderRefused(ProviderError):
-    """A 4xx with an error code: the buyer's state or the request is the problem."""
+    """The provider said no to this request, for now: the buyer has not finished paying, a
+    wrong approval token, a bad field. Nothing final happened to the order."""
 
 
-class ProviderUnavailable(ProviderError):
-    """A 5xx, a time-out or a network failure: the outcome of the call is unknown."""
+class PaymentDeclined(ProviderRefused):
+    """Final: the payment failed (declined, or the buyer quit); it can never be approved."""
+
+
+class PaymentExpired(ProviderRefused):
+    """Final: the order's validity passed before it was approved."""
+
+
+class RefundRefused(ProviderRefused):
+    """The provider refused a refund: the amount or the order's state does not match what
+    we believe (often: the refund already happened). Only a lookup says what is true."""
+
+
+class OutcomeUnknown(ProviderError):
+    """The provider answered, but the answer leaves open what happened: already approved,
+    a duplicate request, the buyer's account busy with another payment. Ask later
+    (`lookup`)."""
+
+
+class ProviderUnavailable(OutcomeUnknown):
+    """No usable answer (time-out, 5xx, network): the call may or may not have happened."""
 
 
 class ProviderMisconfigured(ProviderError):
-    """Our own credentials or merchant id were refused (-401): an operator must act."""
+    """Our own credentials or merchant id were refused: an operator must act."""
 
 
 def callback_url(kind: str) -> str:
@@ -114,15 +115,13 @@ def callback_url(kind: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}/remit/kakaopay/{kind}"
 
 
-def item_name(payment: Payment) -> str:
-    """What the buyer sees at checkout: the funding's title when the payment is bound."""
-    funding = payment.funding
-    title = funding.title if funding is not None else "FunSun gift"
-    return f"FunSun: {title}"[:100]
-
-
 class PaymentProvider(ABC):
     name: str
+
+    @abstractmethod
+    def order_validity(self) -> timedelta:
+        """How long an order stays payable after `ready`: an unpaid order older than this
+        is expired (once a lookup confirms that it was not paid)."""
 
     def new_order_fields(self) -> dict[str, Any]:
         """Columns a new payment of this provider starts with (written with the INSERT)."""
@@ -130,17 +129,23 @@ class PaymentProvider(ABC):
 
     @abstractmethod
     def ready(self, payment: Payment) -> ReadyResult:
-        """Open an order; the buyer pays at one of the returned URLs."""
+        """Open an order for `payment.amount`, shown to the buyer as `payment.item_name`;
+        the buyer pays at one of the returned URLs."""
 
     @abstractmethod
-    def approve(self, payment: Payment) -> ProviderAnswer:
-        """Capture the money the buyer authorised (payment.pg_token)."""
+    def approve(self, payment: Payment) -> Answer:
+        """Capture the money the buyer authorised (`payment.pg_token`).
+
+        Raises PaymentDeclined or PaymentExpired (final), ProviderRefused (not now),
+        OutcomeUnknown / ProviderUnavailable (ask `lookup`), ProviderMisconfigured.
+        """
 
     @abstractmethod
-    def cancel(self, payment: Payment, amount: int) -> ProviderAnswer:
+    def refund(self, payment: Payment, amount: int) -> Answer:
         """Give `amount` back. `payment.amount - payment.refunded_amount` is what we believe
-        is still cancellable; a provider refuses when it disagrees (a repeated cancel)."""
+        is still refundable; the provider raises RefundRefused when it disagrees (a
+        repeated refund), ProviderUnavailable when the outcome is unknown."""
 
     @abstractmethod
-    def order(self, payment: Payment) -> ProviderAnswer:
-        """The provider's own view of the order: `status` is one of Kakao's values."""
+    def lookup(self, payment: Payment) -> Lookup:
+        """The provider's own view of the order."""

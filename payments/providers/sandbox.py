@@ -4,32 +4,26 @@
 (/payments/sandbox/checkout/<tid>); its "pay" button redirects to the approval URL with a
 `pg_token`, exactly like Kakao Pay. The provider's side of each order (its status, the token
 it issued, what was canceled) is kept in the payment's `sandbox_*` columns and changed only
-by guarded UPDATEs, so any process can serve any step. Errors use Kakao's codes, so the
-services treat both providers the same way.
+by guarded UPDATEs, so any process can serve any step. It mimics Kakao Pay's statuses and
+error codes in what it stores and logs, and answers the core in the same neutral terms.
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from payments.providers import kakaopay
 from payments.providers.base import (
-    ALREADY_APPROVED,
-    APPROVE_FAILED,
-    BAD_PG_TOKEN,
-    CANCEL_TOO_MUCH,
-    CANCEL_WRONG_STATE,
-    EXPIRED,
-    NOT_FINISHED,
-    TID_VALIDITY,
-    UNKNOWN_TID,
+    Answer,
+    Lookup,
     PaymentProvider,
-    ProviderAnswer,
-    ProviderRefused,
+    ProviderError,
     ReadyResult,
     callback_url,
 )
@@ -45,15 +39,23 @@ CANCELED = "CANCEL_PAYMENT"
 QUIT = "QUIT_PAYMENT"
 
 
+def _new_tid() -> str:
+    return "T" + secrets.token_hex(10)[:19]  # 20 characters, like Kakao's
+
+
 def checkout_path(tid: str) -> str:
     return f"/payments/sandbox/checkout/{tid}"
 
 
-def _refused(code: int, message: str) -> ProviderRefused:
-    return ProviderRefused(
+# Kakao Pay's rules, mimicked: the same validity, statuses and error codes.
+TID_VALIDITY = kakaopay.TID_VALIDITY
+
+
+def _refused(call: str, code: int, message: str) -> ProviderError:
+    """The error Kakao Pay would answer (a 400 with `code`), in the core's terms."""
+    kind = kakaopay.classify(call, 400, code, None)
+    return kind(
         f"{message} ({code})",
-        code=code,
-        http_status=400,
         raw={"error_code": code, "error_message": message, "provider": "sandbox"},
     )
 
@@ -91,12 +93,16 @@ def sandbox_status(payment: Payment) -> str:
 class SandboxProvider(PaymentProvider):
     name = "sandbox"
 
+    def order_validity(self) -> timedelta:
+        return TID_VALIDITY
+
     def new_order_fields(self) -> dict[str, Any]:
-        # The order is open at the sandbox from the payment's INSERT on (no UPDATE in ready).
-        return {"sandbox_status": READY, "sandbox_pg_token": ""}
+        # The order is open at the sandbox, under its tid, from the payment's INSERT on:
+        # ready has nothing left to write.
+        return {"sandbox_status": READY, "sandbox_pg_token": "", "tid": _new_tid()}
 
     def ready(self, payment: Payment) -> ReadyResult:
-        tid = "T" + secrets.token_hex(10)[:19]  # 20 characters, like Kakao's
+        tid = payment.tid or _new_tid()
         if payment.sandbox_status != READY or payment.sandbox_pg_token:
             _payments().filter(pk=payment.pk).update(sandbox_status=READY, sandbox_pg_token="")
         url = f"{settings.PUBLIC_BASE_URL}{checkout_path(tid)}"
@@ -110,9 +116,9 @@ class SandboxProvider(PaymentProvider):
         }
         return ReadyResult(tid, url, url, url, raw)
 
-    def approve(self, payment: Payment) -> ProviderAnswer:
+    def approve(self, payment: Payment) -> Answer:
         if not payment.tid:
-            raise _refused(UNKNOWN_TID, "unknown tid")
+            raise _refused("approve", kakaopay.UNKNOWN_TID, "unknown tid")
         captured = (
             _payments()
             .filter(pk=payment.pk, sandbox_status=AUTHORIZED, sandbox_pg_token=payment.pg_token)
@@ -124,18 +130,20 @@ class SandboxProvider(PaymentProvider):
             current = _payments().get(pk=payment.pk)
             status = sandbox_status(current)
             if status in (PAID, PART_CANCELED, CANCELED):
-                raise _refused(ALREADY_APPROVED, "payment already approved")
+                raise _refused("approve", kakaopay.ALREADY_APPROVED, "payment already approved")
             if status == QUIT:
-                raise _refused(APPROVE_FAILED, "the buyer quit the payment")
+                raise _refused("approve", kakaopay.APPROVE_FAILED, "the buyer quit the payment")
             if is_expired(current):
-                raise _refused(EXPIRED, "payment expired")
+                raise _refused("approve", kakaopay.EXPIRED, "payment expired")
             if status == READY:
-                raise _refused(NOT_FINISHED, "the buyer has not finished paying")
-            raise _refused(BAD_PG_TOKEN, "invalid pg_token")
+                raise _refused(
+                    "approve", kakaopay.NOT_FINISHED, "the buyer has not finished paying"
+                )
+            raise _refused("approve", kakaopay.BAD_PG_TOKEN, "invalid pg_token")
         # The row is `payment` plus this UPDATE (tid, order id, payer, amount never change).
         payment.sandbox_status = PAID
-        return ProviderAnswer(
-            raw={
+        return Answer(
+            {
                 "aid": "A" + secrets.token_hex(10)[:19],
                 "tid": payment.tid,
                 "partner_order_id": payment.partner_order_id,
@@ -144,15 +152,15 @@ class SandboxProvider(PaymentProvider):
                 "amount": {"total": payment.amount, "tax_free": 0},
                 "approved_at": _now_text(),
                 "provider": "sandbox",
-            },
-            status=PAID,
-            amount=payment.amount,
+            }
         )
 
-    def cancel(self, payment: Payment, amount: int) -> ProviderAnswer:
+    def refund(self, payment: Payment, amount: int) -> Answer:
         available = payment.amount - payment.refunded_amount
         if amount <= 0 or amount > available:
-            raise _refused(CANCEL_TOO_MUCH, "cancel amount exceeds the cancellable amount")
+            raise _refused(
+                "cancel", kakaopay.CANCEL_TOO_MUCH, "cancel amount exceeds the cancellable amount"
+            )
         canceled_after = payment.refunded_amount + amount
         status = CANCELED if canceled_after == payment.amount else PART_CANCELED
         # Compare-and-set on what was canceled so far: a repeated cancel finds it changed.
@@ -168,10 +176,16 @@ class SandboxProvider(PaymentProvider):
         if not changed:
             current = _payments().get(pk=payment.pk)
             if sandbox_status(current) not in (PAID, PART_CANCELED):
-                raise _refused(CANCEL_WRONG_STATE, "the payment cannot be canceled in its state")
-            raise _refused(CANCEL_TOO_MUCH, "cancel_available_amount does not match")
-        return ProviderAnswer(
-            raw={
+                raise _refused(
+                    "cancel",
+                    kakaopay.CANCEL_WRONG_STATE,
+                    "the payment cannot be canceled in its state",
+                )
+            raise _refused(
+                "cancel", kakaopay.CANCEL_TOO_MUCH, "cancel_available_amount does not match"
+            )
+        return Answer(
+            {
                 "tid": payment.tid,
                 "status": status,
                 "amount": {"total": payment.amount},
@@ -180,14 +194,10 @@ class SandboxProvider(PaymentProvider):
                 "cancel_available_amount": {"total": payment.amount - canceled_after},
                 "canceled_at": _now_text(),
                 "provider": "sandbox",
-            },
-            status=status,
-            amount=payment.amount,
-            canceled_amount=canceled_after,
-            cancel_available_amount=payment.amount - canceled_after,
+            }
         )
 
-    def order(self, payment: Payment) -> ProviderAnswer:
+    def lookup(self, payment: Payment) -> Lookup:
         current = _payments().get(pk=payment.pk)
         status = sandbox_status(current)
         canceled = current.sandbox_canceled_amount
@@ -202,13 +212,8 @@ class SandboxProvider(PaymentProvider):
             "cancel_available_amount": {"total": available},
             "provider": "sandbox",
         }
-        return ProviderAnswer(
-            raw=raw,
-            status=status,
-            amount=current.amount,
-            canceled_amount=canceled,
-            cancel_available_amount=available,
-        )
+        neutral, refundable = kakaopay.order_status(status, available)
+        return Lookup(neutral, refundable, raw, status)
 
 
 def _now_text() -> str:
@@ -220,9 +225,7 @@ def _now_text() -> str:
 
 
 def checkout_payment(tid: str) -> Payment | None:
-    return (
-        _payments().filter(tid=tid, provider=SandboxProvider.name).select_related("funding").first()
-    )
+    return _payments().filter(tid=tid, provider=SandboxProvider.name).first()
 
 
 def buyer_pays(payment: Payment) -> str:

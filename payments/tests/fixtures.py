@@ -1,4 +1,4 @@
-"""Fixtures for money tests, shared by payments and fundings tests.
+"""Fixtures for money tests, shared with the tests of the apps above payments.
 
 Import the fixture functions into a test module (`from payments.tests.fixtures import
 kakaopay_fixture  # noqa: F401`) and ask for them by name (`kakaopay`).

@@ -3,9 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from fundings.models import FundingState
 from payments.models import Payment
-from tests.factories import FundingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +21,6 @@ def test_ready_needs_a_token(api):
         {"amount": "999"},
         {"amount": "1000001"},
         {"amount": "abc"},
-        {"amount": "10000", "funding": "abc"},
-        {"amount": "10000", "funding": "0"},
         {"amount": "10000", "message": "   "},
         {"amount": "10000", "message": "x" * 256},
     ],
@@ -50,39 +46,6 @@ def test_ready_bounds_are_inclusive(sandbox, auth_api):
         auth_api.post("/remit/kakaopay/ready", {"amount": 1_000_000}, format="json").status_code
         == 200
     )
-
-
-def test_ready_with_a_missing_funding_is_404(sandbox, auth_api):
-    response = auth_api.post("/remit/kakaopay/ready", {"amount": "10000", "funding": "999999"})
-    assert response.status_code == 404
-    assert not Payment.objects.exists()
-
-
-def test_ready_for_a_closed_or_nearly_full_funding_is_409(sandbox, auth_api):
-    closed = FundingFactory(state=FundingState.ACHIEVED, goal_amount=10_000, current_amount=10_000)
-    assert (
-        auth_api.post("/remit/kakaopay/ready", {"amount": "1000", "funding": closed.pk}).status_code
-        == 409
-    )
-    nearly = FundingFactory(goal_amount=10_000, current_amount=5_000)
-    assert (
-        auth_api.post("/remit/kakaopay/ready", {"amount": "6000", "funding": nearly.pk}).status_code
-        == 409
-    )
-    assert not Payment.objects.exists()
-
-
-def test_ready_binds_funding_and_message(sandbox, auth_api):
-    funding = FundingFactory()
-    response = auth_api.post(
-        "/remit/kakaopay/ready",
-        {"amount": 5000, "funding": funding.pk, "message": "hi"},
-        format="json",
-    )
-    assert response.status_code == 200
-    payment = Payment.objects.get()
-    assert payment.funding_id == funding.pk
-    assert payment.message == "hi"
 
 
 def test_pg_token_without_a_ready_payment_is_404(sandbox, auth_api):

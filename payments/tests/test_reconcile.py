@@ -10,9 +10,9 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import client_for
-from payments.models import Payment, PaymentEvent, PaymentState
+from payments.models import Payment, PaymentState
 from payments.tests.fixtures import buyer_pays, pay, ready
-from tests.factories import AccountFactory, FundingFactory
+from tests.factories import AccountFactory
 
 
 def backdate(payment: Payment, minutes: float, *fields: str) -> None:
@@ -25,39 +25,6 @@ def run_command() -> str:
     out = StringIO()
     call_command("reconcile_payments", stdout=out)
     return out.getvalue()
-
-
-@pytest.mark.django_db
-def test_crash_between_approve_and_credit_is_refunded_once(kakaopay):
-    """Approved, and the app never called POST /remit/ (it crashed): refunded after the
-    grace period, and running the job again refunds nothing more."""
-    client = client_for(AccountFactory())
-    pay(client, 10_000)
-    payment = Payment.objects.get()
-    assert "refunded 0" in run_command()  # within the grace period: the app may still credit
-    assert Payment.objects.get().state == PaymentState.APPROVED
-
-    backdate(payment, 6, "approved_on")
-    assert "refunded 1" in run_command()
-    payment.refresh_from_db()
-    assert payment.state == PaymentState.REFUNDED
-    assert payment.refunded_amount == 10_000
-    assert kakaopay.orders[payment.tid].status == "CANCEL_PAYMENT"
-    cancel = kakaopay.calls_of("cancel")[0].body
-    assert cancel["cancel_amount"] == 10_000
-    assert cancel["cancel_available_amount"] == 10_000
-    assert cancel["cancel_tax_free_amount"] == 0
-
-    run_command()
-    run_command()
-    assert len(kakaopay.calls_of("cancel")) == 1
-    # The refunded payment cannot be credited any more.
-    response = client.post(
-        "/remit/", {"funding": FundingFactory().pk, "amount": 10_000, "message": "x"}, format="json"
-    )
-    assert response.status_code == 402
-    event = PaymentEvent.objects.get(payment=payment, kind="refunded")
-    assert event.provider_response["status"] == "CANCEL_PAYMENT"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -94,33 +61,6 @@ def test_two_reconcilers_at_once_refund_once(kakaopay):
 
 
 @pytest.mark.django_db
-def test_a_late_remit_after_the_refund_gets_402(kakaopay):
-    client = client_for(AccountFactory())
-    funding = FundingFactory()
-    pay(client, 10_000)
-    backdate(Payment.objects.get(), 6, "approved_on")
-    run_command()
-    response = client.post(
-        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
-    )
-    assert response.status_code == 402
-    funding.refresh_from_db()
-    assert funding.current_amount == 0
-
-
-@pytest.mark.django_db
-def test_credited_payments_are_left_alone(kakaopay):
-    client = client_for(AccountFactory())
-    funding = FundingFactory()
-    pay(client, 10_000)
-    client.post("/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json")
-    backdate(Payment.objects.get(), 60, "approved_on")
-    run_command()
-    assert Payment.objects.get().state == PaymentState.CREDITED
-    assert kakaopay.calls_of("cancel") == []
-
-
-@pytest.mark.django_db
 def test_ready_past_its_validity_expires_after_asking_order(kakaopay):
     client = client_for(AccountFactory())
     started = ready(client, 10_000)
@@ -152,27 +92,6 @@ def test_ready_past_its_validity_but_paid_at_kakao_is_refunded(kakaopay, short_t
     assert kakaopay.orders[payment.tid].status == "CANCEL_PAYMENT"
     kinds = list(payment.events.values_list("kind", flat=True))
     assert "approved_per_order" in kinds and "refunded" in kinds
-
-
-@pytest.mark.django_db
-def test_needs_check_payment_is_settled_from_order(kakaopay):
-    client = client_for(AccountFactory())
-    started = ready(client, 10_000)
-    token = buyer_pays(started["url"])
-    client.post("/remit/kakaopay/approve", {"pg_token": token})
-    kakaopay.fail("approve", status=500, after=True)
-    kakaopay.fail("order", status=500)
-    assert client.get("/remit/kakaopay/approve").status_code == 502
-    assert Payment.objects.get().needs_check
-    run_command()
-    payment = Payment.objects.get()
-    assert payment.state == PaymentState.APPROVED and not payment.needs_check
-    # Now it can be credited like any approved payment.
-    funding = FundingFactory()
-    response = client.post(
-        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
-    )
-    assert response.status_code == 201
 
 
 @pytest.mark.django_db

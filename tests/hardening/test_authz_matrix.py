@@ -115,7 +115,9 @@ def snapshot() -> dict:
             Contribution.objects.order_by("pk").values_list("pk", "message", "refunded_on")
         ),
         "payments": list(
-            Payment.objects.order_by("pk").values_list("pk", "state", "pg_token", "funding")
+            Payment.objects.order_by("pk").values_list(
+                "pk", "state", "pg_token", "funding_payment__funding"
+            )
         ),
         "payouts": Payout.objects.count(),
         "reports": Report.objects.count(),

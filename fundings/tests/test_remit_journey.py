@@ -1,0 +1,354 @@
+"""The whole journey, ready to credit, as the app walks it: payments bound to fundings,
+credits after the provider's failures, and what reconciliation leaves creditable or not."""
+
+import re
+from datetime import timedelta
+from io import StringIO
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from conftest import client_for
+from fundings.models import Contribution, Funding, FundingPayment, FundingState
+from payments.models import Payment, PaymentEvent, PaymentState
+from payments.tests.fixtures import (  # noqa: F401
+    CID,
+    buyer_pays,
+    kakaopay_fixture,
+    pay,
+    ready,
+    sandbox_fixture,
+    short_timeout_fixture,
+)
+from tests.factories import AccountFactory, FundingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def payer():
+    return AccountFactory()
+
+
+@pytest.fixture
+def client(payer):
+    return client_for(payer)
+
+
+def backdate(payment: Payment, minutes: float, *fields: str) -> None:
+    Payment.objects.filter(pk=payment.pk).update(
+        **{name: getattr(payment, name) - timedelta(minutes=minutes) for name in fields}
+    )
+
+
+def run_command() -> str:
+    out = StringIO()
+    call_command("reconcile_payments", stdout=out)
+    return out.getvalue()
+
+
+def test_happy_journey_as_the_app_sends_it(kakaopay, payer, client):
+    funding = FundingFactory(goal_amount=50_000)
+
+    # 1. ready: a form with only the amount
+    started = client.post("/remit/kakaopay/ready", {"amount": "10000"})
+    assert started.status_code == 200
+    body = started.json()
+    assert set(body) == {"url", "tid", "next_redirect_mobile_url", "next_redirect_pc_url"}
+    assert body["url"].startswith(kakaopay.base_url)
+    ready_call = kakaopay.calls_of("ready")[0].body
+    assert ready_call["cid"] == CID
+    assert ready_call["total_amount"] == 10_000
+    assert ready_call["tax_free_amount"] == 0
+    assert ready_call["quantity"] == 1
+    assert ready_call["partner_user_id"] == payer.id
+    assert ready_call["approval_url"] == "http://127.0.0.1:8000/remit/kakaopay/approval"
+    payment = Payment.objects.get(payer=payer)
+    assert payment.tid == body["tid"]
+    assert payment.partner_order_id == ready_call["partner_order_id"]
+    assert payment.state == PaymentState.READY
+
+    # 2. the buyer pays; Kakao redirects to our approval URL, which answers 200
+    token = buyer_pays(body["url"])
+    page = client.get(f"/remit/kakaopay/approval?pg_token={token}")
+    assert page.status_code == 200
+    assert token in page.content.decode()
+
+    # 3. the app posts the pg_token (a form)
+    stored = client.post("/remit/kakaopay/approve", {"pg_token": token})
+    assert stored.status_code == 200
+    assert Payment.objects.get(pk=payment.pk).pg_token == token
+
+    # 4. approve
+    approved = client.get("/remit/kakaopay/approve")
+    assert approved.status_code == 200
+    assert approved.json() == {"detail": "approved", "tid": payment.tid, "amount": 10_000}
+    approve_call = kakaopay.calls_of("approve")[0].body
+    assert approve_call["pg_token"] == token
+    assert approve_call["partner_order_id"] == payment.partner_order_id
+    assert kakaopay.orders[payment.tid].status == "SUCCESS_PAYMENT"
+
+    # 5. credit: JSON with the funding id as a string
+    remit = client.post(
+        "/remit/",
+        {"funding": str(funding.pk), "amount": 10000, "message": "생일 축하해!"},
+        format="json",
+    )
+    assert remit.status_code == 201, remit.content
+    data = remit.json()
+    assert data["message"] == "생일 축하해!"
+    assert data["amount"] == 10_000
+    assert data["author"] == {"id": payer.id, "username": payer.username, "image": None}
+    assert data["created_on"].endswith("+09:00")
+    assert remit["Content-Type"] == "application/json; charset=utf-8"
+    funding.refresh_from_db()
+    assert funding.current_amount == 10_000
+    contribution = Contribution.objects.get(pk=data["id"])
+    assert contribution.payment_id == payment.pk
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.CREDITED
+    kinds = list(PaymentEvent.objects.filter(payment=payment).values_list("kind", flat=True))
+    assert kinds == ["created", "ready", "pg_token", "approved", "credited"]
+    approved_event = PaymentEvent.objects.get(payment=payment, kind="approved")
+    assert approved_event.provider_response["tid"] == payment.tid
+    assert approved_event.from_state == "ready" and approved_event.to_state == "approved"
+
+
+def test_every_step_repeated_charges_and_credits_once(kakaopay, client):
+    funding = FundingFactory(goal_amount=50_000)
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    for _ in range(2):
+        assert client.post("/remit/kakaopay/approve", {"pg_token": token}).status_code == 200
+    for _ in range(2):
+        assert client.get("/remit/kakaopay/approve").status_code == 200
+    # Our second approve is answered from our own books: Kakao hears of it once.
+    assert len(kakaopay.calls_of("approve")) == 1
+    first = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "hi"}, format="json"
+    )
+    second = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "hi"}, format="json"
+    )
+    assert first.status_code == 201
+    assert second.status_code == 402
+    assert Contribution.objects.count() == 1
+    assert Funding.objects.get(pk=funding.pk).current_amount == 10_000
+    # Posting the old token again after approval changes nothing.
+    assert client.post("/remit/kakaopay/approve", {"pg_token": token}).status_code == 200
+    assert client.get("/remit/kakaopay/approve").status_code == 200
+    assert len(kakaopay.calls_of("approve")) == 1
+
+
+@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
+def test_approve_and_order_both_failing_leave_it_for_reconciliation(
+    kakaopay, client, failure, short_timeout
+):
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", after=True, **failure)
+    kakaopay.fail("order", **failure)
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 502
+    assert "checked again" in response.json()["detail"]
+    payment = Payment.objects.get(tid=started["tid"])
+    assert payment.state == PaymentState.READY
+    assert payment.needs_check
+    # Nothing to credit until someone knows: 402.
+    funding = FundingFactory()
+    assert (
+        client.post(
+            "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+        ).status_code
+        == 402
+    )
+
+
+@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
+def test_cancel_500_or_time_out_on_a_closed_funding(kakaopay, client, failure, short_timeout):
+    """409 all the same; the refund is left `refunding` for reconciliation to finish."""
+    from payments.reconciliation import reconcile
+
+    funding = FundingFactory(state=FundingState.CANCELED)
+    pay(client, 10_000)
+    kakaopay.fail("cancel", **failure)
+    response = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+    )
+    assert response.status_code == 409
+    assert "will be refunded" in response.json()["detail"]
+    payment = Payment.objects.get()
+    assert payment.state == PaymentState.REFUNDING and payment.needs_check
+    assert payment.claimed_until is None
+    # The next reconciliation asks /order, then cancels once.
+    reconcile()
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.REFUNDED
+    assert kakaopay.orders[payment.tid].status == "CANCEL_PAYMENT"
+    assert kakaopay.orders[payment.tid].canceled_amount == 10_000
+
+
+def test_approve_failed_at_kakao_fails_the_payment(kakaopay, client):
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", status=400, error_code=-780)
+    response = client.get("/remit/kakaopay/approve")
+    assert response.status_code == 400
+    assert Payment.objects.get(tid=started["tid"]).state == PaymentState.FAILED
+    assert (
+        client.post(
+            "/remit/", {"funding": FundingFactory().pk, "amount": 10_000, "message": "x"}
+        ).status_code
+        == 402
+    )
+
+
+@pytest.mark.django_db
+def test_crash_between_approve_and_credit_is_refunded_once(kakaopay):
+    """Approved, and the app never called POST /remit/ (it crashed): refunded after the
+    grace period, and running the job again refunds nothing more."""
+    client = client_for(AccountFactory())
+    pay(client, 10_000)
+    payment = Payment.objects.get()
+    assert "refunded 0" in run_command()  # within the grace period: the app may still credit
+    assert Payment.objects.get().state == PaymentState.APPROVED
+
+    backdate(payment, 6, "approved_on")
+    assert "refunded 1" in run_command()
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.REFUNDED
+    assert payment.refunded_amount == 10_000
+    assert kakaopay.orders[payment.tid].status == "CANCEL_PAYMENT"
+    cancel = kakaopay.calls_of("cancel")[0].body
+    assert cancel["cancel_amount"] == 10_000
+    assert cancel["cancel_available_amount"] == 10_000
+    assert cancel["cancel_tax_free_amount"] == 0
+
+    run_command()
+    run_command()
+    assert len(kakaopay.calls_of("cancel")) == 1
+    # The refunded payment cannot be credited any more.
+    response = client.post(
+        "/remit/", {"funding": FundingFactory().pk, "amount": 10_000, "message": "x"}, format="json"
+    )
+    assert response.status_code == 402
+    event = PaymentEvent.objects.get(payment=payment, kind="refunded")
+    assert event.provider_response["status"] == "CANCEL_PAYMENT"
+
+
+@pytest.mark.django_db
+def test_a_late_remit_after_the_refund_gets_402(kakaopay):
+    client = client_for(AccountFactory())
+    funding = FundingFactory()
+    pay(client, 10_000)
+    backdate(Payment.objects.get(), 6, "approved_on")
+    run_command()
+    response = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+    )
+    assert response.status_code == 402
+    funding.refresh_from_db()
+    assert funding.current_amount == 0
+
+
+@pytest.mark.django_db
+def test_credited_payments_are_left_alone(kakaopay):
+    client = client_for(AccountFactory())
+    funding = FundingFactory()
+    pay(client, 10_000)
+    client.post("/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json")
+    backdate(Payment.objects.get(), 60, "approved_on")
+    run_command()
+    assert Payment.objects.get().state == PaymentState.CREDITED
+    assert kakaopay.calls_of("cancel") == []
+
+
+@pytest.mark.django_db
+def test_needs_check_payment_is_settled_from_order(kakaopay):
+    client = client_for(AccountFactory())
+    started = ready(client, 10_000)
+    token = buyer_pays(started["url"])
+    client.post("/remit/kakaopay/approve", {"pg_token": token})
+    kakaopay.fail("approve", status=500, after=True)
+    kakaopay.fail("order", status=500)
+    assert client.get("/remit/kakaopay/approve").status_code == 502
+    assert Payment.objects.get().needs_check
+    run_command()
+    payment = Payment.objects.get()
+    assert payment.state == PaymentState.APPROVED and not payment.needs_check
+    # Now it can be credited like any approved payment.
+    funding = FundingFactory()
+    response = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+    )
+    assert response.status_code == 201
+
+
+def test_sandbox_journey_end_to_end(sandbox, client, payer):
+    funding = FundingFactory(title="닌텐도 스위치", goal_amount=30_000)
+    started = client.post(
+        "/remit/kakaopay/ready",
+        {"amount": "10000", "funding": str(funding.pk), "message": "축하해"},
+    )
+    assert started.status_code == 200
+    url = started.json()["url"]
+    assert url.startswith("http://127.0.0.1:8000/payments/sandbox/checkout/")
+    path = urlparse(url).path
+
+    # A browser, not signed in, opens the checkout page: amount and funding title.
+    browser = APIClient(enforce_csrf_checks=True)
+    page = browser.get(path)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "10,000 KRW" in html
+    assert "닌텐도 스위치" in html
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+    # Without the form's CSRF token the press is refused.
+    assert browser.post(path, {"action": "pay"}).status_code == 403
+    # "pay" redirects to the approval URL with a pg_token, like Kakao Pay.
+    paid = browser.post(path, {"action": "pay", "csrfmiddlewaretoken": csrf})
+    assert paid.status_code == 302
+    location = paid["Location"]
+    assert location.startswith("http://127.0.0.1:8000/remit/kakaopay/approval?pg_token=")
+    token = parse_qs(urlparse(location).query)["pg_token"][0]
+    # Pressing again sends the browser to the same place.
+    again = browser.post(path, {"action": "pay", "csrfmiddlewaretoken": csrf})
+    assert again["Location"] == location
+    assert browser.get(urlparse(location).path, {"pg_token": token}).status_code == 200
+
+    assert client.post("/remit/kakaopay/approve", {"pg_token": token}).status_code == 200
+    approved = client.get("/remit/kakaopay/approve")
+    assert approved.status_code == 200
+    assert approved.json()["amount"] == 10_000
+
+    remit = client.post(
+        "/remit/",
+        {"funding": str(funding.pk), "amount": 10_000, "message": "축하해"},
+        format="json",
+    )
+    assert remit.status_code == 201
+    assert Funding.objects.get(pk=funding.pk).current_amount == 10_000
+    payment = Payment.objects.get(payer=payer)
+    assert payment.state == PaymentState.CREDITED
+    assert payment.sandbox_status == "SUCCESS_PAYMENT"
+    # Bound at ready on the fundings side; the payment itself knows only the item name.
+    assert FundingPayment.objects.get(payment=payment).funding_id == funding.pk
+    assert payment.item_name == "닌텐도 스위치"
+    # After payment the checkout page offers no button any more.
+    assert "<form" not in browser.get(path).content.decode()
+
+
+def test_sandbox_payment_for_another_payer_is_not_mine(sandbox):
+    alice, bob = AccountFactory(), AccountFactory()
+    funding = FundingFactory()
+    pay(client_for(alice), 10_000)
+    response = client_for(bob).post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+    )
+    assert response.status_code == 402
+    assert not Contribution.objects.exists()
