@@ -96,6 +96,17 @@ logconfig_dict = {
 # Only the local proxy may tell gunicorn the request came over https.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
+# Request limits. gunicorn answers a request over them with its own HTML page (414, 431),
+# so behind nginx (deploy/nginx/funsun.conf) nginx's limits are the stricter ones and nginx
+# answers first, in JSON: a request line or a header line must fit its 4 KB buffer, below
+# the line limits here (gunicorn's defaults; a header line keeps room for the address nginx
+# appends to X-Forwarded-For). nginx bounds the bytes of all header lines (16 KB), not their
+# number: at 4 bytes a line that is about 4,100 lines, which gunicorn allows rather than its
+# default 100 (it buffers at most that many lines of the size below).
+limit_request_line = 4094
+limit_request_field_size = 8190
+limit_request_fields = 4200
+
 # A view may answer before reading the request body: 401 for an expired token on an image
 # upload, 404, 413. gunicorn then drains at most 64 KB of what is left and closes the
 # connection, cutting nginx off halfway through sending the body; nginx reports that as an

@@ -22,11 +22,13 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -321,8 +323,10 @@ def nginx_site(
     media_root: Path,
     folder: Path,
     media_block: str | None = None,
+    replacements: tuple[tuple[str, str], ...] = (),
 ) -> str:
-    """deploy/nginx/funsun.conf with loopback ports and temporary paths, nothing else changed."""
+    """deploy/nginx/funsun.conf with loopback ports and temporary paths, and the test's own
+    `replacements` (each must match), nothing else changed."""
     source = "deploy/nginx/funsun.conf"
     text = (DEPLOY / "nginx" / "funsun.conf").read_text()
     for old, new in [
@@ -337,6 +341,7 @@ def nginx_site(
         ("/srv/funsun/media/", f"{media_root}/"),
         ("/var/www/letsencrypt", str(folder / "acme")),
         ("/var/log/nginx/funsun.access.log", str(folder / "nginx.access.log")),
+        *replacements,
     ]:
         text = replace_exactly(text, old, new, source)
     if media_block is not None:
@@ -383,6 +388,7 @@ def start_nginx(
     media_root: Path,
     media_block: str | None = None,
     ready_path: str = "/healthz",
+    replacements: tuple[tuple[str, str], ...] = (),
 ) -> Service:
     """nginx from deploy/nginx/funsun.conf in front of `app`; base_url is its https side."""
     binary = nginx_binary()
@@ -402,6 +408,7 @@ def start_nginx(
             media_root=media_root,
             folder=folder,
             media_block=media_block,
+            replacements=replacements,
         )
     )
     conf = folder / "nginx.conf"
@@ -427,6 +434,65 @@ def start_nginx(
     start(service)
     service.wait_ready(f"{service.base_url}{ready_path}", verify=service.extra["tls"])
     return service
+
+
+class HeldUpstream:
+    """An upstream for nginx in this process: every request waits, unanswered, until the test
+    calls release() (then it gets a 200). `arrived` is set once a request came in.
+
+    With `hang_up=True` it closes each connection instead, without a word.
+    """
+
+    def __init__(self, *, hang_up: bool = False):
+        self.arrived = threading.Event()
+        self.released = threading.Event()
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep the test output quiet
+                pass
+
+            def do_GET(self):
+                upstream.arrived.set()
+                if hang_up:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                # Bounded only so that a broken test cannot leave the thread behind forever.
+                upstream.released.wait(timeout=300)
+                body = b'{"status": "ok"}'
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # nginx gave up on us: what the test wanted
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+        port = self.httpd.server_address[1]
+        self.service = Service(
+            name="held-upstream",
+            argv=[],
+            env={},
+            log_path=Path(os.devnull),
+            base_url=f"http://127.0.0.1:{port}",
+        )
+
+    def release(self) -> None:
+        self.released.set()
+
+    def stop(self) -> None:
+        self.released.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
 
 
 # --- HTTP helpers shared by the tests ------------------------------------------------------
