@@ -149,3 +149,75 @@ def test_refund_and_credit_racing_keep_the_sum(kakaopay):
     live = Contribution.objects.filter(funding=funding, refunded_on__isnull=True)
     assert live.aggregate(total=Sum("amount"))["total"] == 80_000
     assert len(kakaopay.calls_of("cancel", ok=True)) == 4
+
+
+def refund_from_many_requests(kakaopay, callers: int) -> None:
+    """`callers` DELETE /remit/ of one contribution at once, while the provider's answer to
+    the one refund is held back: the money goes back once, and every caller gets 200, those
+    that lost the race before the provider has answered the winner."""
+    funding = FundingFactory(goal_amount=1_000_000)
+    client = client_for(AccountFactory())
+    pay(client, 10_000)
+    contribution_id = client.post(
+        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+    ).json()["id"]
+    held = kakaopay.hold("cancel")
+    losers_done = threading.Event()
+    finished: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(callers)
+    answers: list = [None] * callers
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            response = client.delete(
+                "/remit/", f"id={contribution_id}", content_type="application/x-www-form-urlencoded"
+            )
+            answers[i] = (response.status_code, response.json()["detail"])
+        except Exception as exc:  # noqa: BLE001 - the test asserts on it
+            answers[i] = exc
+        finally:
+            connection.close()
+            with lock:
+                finished.append(i)
+                if len(finished) == callers - 1:
+                    losers_done.set()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(callers)]
+    for thread in threads:
+        thread.start()
+    try:
+        # One request reached the provider; all the others answer while it waits there.
+        assert held.arrived.wait(60)
+        assert losers_done.wait(120), answers
+    finally:
+        held.release()
+        for thread in threads:
+            thread.join(timeout=120)
+
+    assert sorted(answers, key=str) == sorted(
+        [(200, "refunded")] + [(200, "refund in progress")] * (callers - 1), key=str
+    ), answers
+    assert len(kakaopay.calls_of("cancel")) == 1
+    payment = Payment.objects.get()
+    assert payment.state == PaymentState.REFUNDED
+    assert kakaopay.orders[payment.tid].canceled_amount == 10_000
+    assert Funding.objects.get(pk=funding.pk).current_amount == 0
+    # Asked again once it is over: refunded, nothing more at the provider.
+    again = client.delete(
+        "/remit/", f"id={contribution_id}", content_type="application/x-www-form-urlencoded"
+    )
+    assert (again.status_code, again.json()["detail"]) == (200, "refunded")
+    assert len(kakaopay.calls_of("cancel")) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_refunds_of_one_contribution_at_once_on_postgres(kakaopay):
+    refund_from_many_requests(kakaopay, 20)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refunds_of_one_contribution_at_once_on_any_database(kakaopay):
+    refund_from_many_requests(kakaopay, 6)

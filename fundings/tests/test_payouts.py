@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from conftest import client_for
 from fundings.models import Contribution, Funding, FundingState, Payout
+from fundings.services.contributions import refund_contribution_by_operator
 from fundings.services.payouts import record_transfer, request_payout
 from funsun.api.errors import Conflict
 from payments.models import Payment, PaymentState
@@ -388,6 +389,9 @@ def test_a_paid_out_funding_cannot_be_deleted_or_canceled(paid_out):
         "/funding/", f"id={funding.pk}", content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "This funding's money was paid out to its author; it can no longer be canceled."
+    )
     funding.refresh_from_db()
     assert funding.state == FundingState.PAID_OUT
     assert funding.current_amount == 20_000
@@ -403,7 +407,44 @@ def test_a_funding_whose_payout_was_asked_for_cannot_be_canceled():
         "/funding/", f"id={funding.pk}", content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 409
+    # Not paid out yet: the answer says what is the case.
+    assert response.json()["detail"] == (
+        "The author has asked for this funding's money; it can no longer be canceled."
+    )
     funding.refresh_from_db()
     assert funding.state == FundingState.ACHIEVED
     assert funding.current_amount == 50_000
     assert not Contribution.objects.filter(funding=funding, refunded_on__isnull=False).exists()
+
+
+def test_no_operator_refund_once_the_payout_was_asked_for_or_transferred(operator):
+    funding = achieved_funding()
+    contribution = funding.contributions.get()
+    payout = request_payout(author=funding.author, funding_id=funding.pk)
+    with pytest.raises(Conflict) as asked:
+        refund_contribution_by_operator(contribution=contribution)
+    assert asked.value.detail == (
+        "The author has asked for this funding's money; its contributions can no longer be "
+        "refunded."
+    )
+    record_transfer(payout_id=payout.pk, actor=operator, reference="KB 8")
+    with pytest.raises(Conflict) as paid:
+        refund_contribution_by_operator(contribution=contribution)
+    assert paid.value.detail == (
+        "This funding's money was paid out to its author; its contributions can no longer be "
+        "refunded."
+    )
+    assert Contribution.objects.get(pk=contribution.pk).refunded_on is None
+    assert Funding.objects.get(pk=funding.pk).current_amount == 50_000
+
+
+def test_a_contributor_refund_after_the_payout_was_asked_for_does_not_say_paid_out():
+    funding = expired_funding(10_000)
+    contribution = funding.contributions.get()
+    assert ask(funding).status_code == 201
+    response = client_for(contribution.contributor).delete(
+        "/remit/", f"id={contribution.pk}", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 409
+    assert "paid out" not in response.json()["detail"]
+    assert Contribution.objects.get(pk=contribution.pk).refunded_on is None

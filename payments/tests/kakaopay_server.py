@@ -9,6 +9,8 @@ Tests steer it:
 - `fail(call, status=500, error_code=None, method_result_code=None, sleep=None, after=False,
   times=1)`: the next `times` calls of `call` answer that error, or sleep that long first;
   with `after=True` the call is carried out first and only its answer is lost.
+- `hold(call)`: the next call of `call` is carried out, then its answer is held until the
+  test calls `release()` on the returned Hold (`arrived` is set once the call is in).
 - `calls`: every request received, in order, with its answer's status.
 - `orders`: the state of each tid.
 """
@@ -65,6 +67,18 @@ class Failure:
 
 
 @dataclass
+class Hold:
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+HOLD_LIMIT = 60.0  # a held answer is let go after this long even if the test forgot it
+
+
+@dataclass
 class Call:
     call: str
     body: dict[str, Any]
@@ -101,6 +115,7 @@ class FakeKakaoPay:
         self.orders: dict[str, Order] = {}
         self.calls: list[Call] = []
         self.failures: dict[str, list[Failure]] = {}
+        self.holds: dict[str, list[Hold]] = {}
         self.lock = threading.Lock()
         self.httpd = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -123,6 +138,12 @@ class FakeKakaoPay:
     def fail(self, call: str, **kwargs: Any) -> None:
         with self.lock:
             self.failures.setdefault(call, []).append(Failure(**kwargs))
+
+    def hold(self, call: str) -> Hold:
+        hold = Hold()
+        with self.lock:
+            self.holds.setdefault(call, []).append(hold)
+        return hold
 
     def calls_of(self, call: str, *, ok: bool | None = None) -> list[Call]:
         with self.lock:
@@ -173,6 +194,12 @@ class FakeKakaoPay:
             if failure.status or failure.error_code:
                 return self._failure_answer(failure)
         status, answer = self._process(call, body, authorization)
+        with self.lock:
+            queue = self.holds.get(call) or []
+            hold = queue.pop(0) if queue else None
+        if hold is not None:
+            hold.arrived.set()
+            hold.released.wait(HOLD_LIMIT)
         if failure and failure.after:
             if failure.sleep:
                 time.sleep(failure.sleep)
