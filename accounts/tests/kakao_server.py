@@ -2,7 +2,7 @@
 
 The server answers by access token: known tokens get their Kakao user, unknown ones the
 401 Kakao sends for a bad token, and a few special tokens misbehave on purpose (500,
-malformed JSON, no id, a float id, silence past the client's time-out).
+malformed JSON, no id, a float id, an answer held until the test releases it).
 """
 
 import json
@@ -22,6 +22,8 @@ NO_ID_TOKEN = "kakao-no-id-token"
 FLOAT_ID_TOKEN = "kakao-float-id-token"
 
 MINIMAL_ID = 9_000_000_000_000_000_001
+# A held answer is let go after this long even if the test never releases it.
+HOLD_LIMIT = 60.0
 
 
 def kakao_user(kakao_id: int = KAKAO_ID, **account) -> dict:
@@ -97,8 +99,10 @@ class _Handler(BaseHTTPRequestHandler):
         if token == FORBIDDEN_TOKEN:
             return self._send(403, {"msg": "app is not allowed", "code": -3})
         if token == SLOW_TOKEN:
-            # Longer than the client's time-out; released at teardown.
-            self.server.release.wait(timeout=10)
+            # Held until the test releases it (or the server stops): the client's time-out
+            # always passes first, however slow the machine.
+            self.server.slow_call_arrived.set()
+            self.server.release.wait(timeout=HOLD_LIMIT)
             return self._send(200, kakao_user())
         if token == MALFORMED_TOKEN:
             return self._send(200, None, raw=b'{"id": 12345, "kakao_account": {')
@@ -120,6 +124,9 @@ class KakaoServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.users = default_users()
         self.requests: list[dict] = []
+        # SLOW_TOKEN: `slow_call_arrived` is set once such a call is in; it is answered when
+        # the test sets `release` (stop() does).
+        self.slow_call_arrived = threading.Event()
         self.release = threading.Event()
         # A short poll interval keeps shutdown() (once per test) quick.
         self._thread = threading.Thread(
