@@ -287,6 +287,11 @@ SPECTACULAR_SETTINGS = {
     # `image_delete` and `review_image_delete` share one choice set: one name for it (two
     # names are a warning of `manage.py check --deploy`).
     "ENUM_NAME_OVERRIDES": {"DeleteFlagEnum": ["delete", ""]},
+    # Image routes open on multipart; date-time examples in TIME_ZONE (funsun/api/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "funsun.api.openapi.postprocess",
+    ],
 }
 
 # --- Kakao and payments -------------------------------------------------------------------

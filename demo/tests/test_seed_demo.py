@@ -114,3 +114,21 @@ def test_refused_on_a_production_like_setup_unless_forced(settings):
         seed()
     assert not Account.objects.exists()
     assert "Demo data loaded." in seed("--force")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/funding/public", "/funding/following", "/funding/user?id=demo-alice", "/funding/joined"],
+)
+def test_every_feed_shows_something_for_alice(local, url):
+    seed()
+    response = sign_in("alice@funsun.local").get(url)
+    assert response.status_code == 200
+    assert len(response.json()) >= 1
+
+
+def test_alice_does_not_see_daves_friends_only_funding(local):
+    seed()
+    response = sign_in("alice@funsun.local").get("/funding/user", {"id": "demo-dave"})
+    assert response.json() and all(item["public"] for item in response.json())
+    assert Funding.objects.filter(author_id="demo-dave", public=False).exists()
