@@ -1,7 +1,8 @@
-"""Every write to a payment, by concern: the state machine (transitions), the way in
-(journey: ready, pg_token, approve, crediting) and the way back (refunds).
+"""Every write to a payment, by concern: the state machine (transitions, crediting among
+its moves), the way in (journey: ready, pg_token, approve, settling from the provider's
+lookup) and the way back (refunds).
 
-Payments sit below every app that sells something (fundings): they know a payer, an amount
+Payments sit below every app that sells something with them: they know a payer, an amount
 and the name shown at checkout, never what the money is for.
 """
 
@@ -10,7 +11,6 @@ from payments.services.journey import (
     approve,
     approve_latest,
     create_payment,
-    mark_credited,
     new_partner_order_id,
     open_order,
     provider_error,
@@ -30,6 +30,7 @@ from payments.services.transitions import (
     CAPTURED,
     claim,
     claim_seconds,
+    mark_credited,
     record_event,
     release,
     transition,

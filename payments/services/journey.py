@@ -1,5 +1,5 @@
 """A payment's way in: start it at the provider, keep the buyer's approval token, approve
-(capture) it, settle it from the provider's lookup, and mark it credited.
+(capture) it, and settle it from the provider's lookup when an answer was lost.
 
 Provider calls are made outside any transaction: a row is never locked while we wait for
 the network. What a payment is for (a funding, ...) is the caller's business: payments
@@ -294,20 +294,3 @@ def approve_latest(*, payer: Account) -> Payment:
     if payment is None:
         raise NotFound("No payment of yours holds an approval token: post the pg_token first.")
     return approve(payment)
-
-
-# --- crediting (called by the owner of what was paid for, inside its transaction) ----------
-
-
-def mark_credited(*, payment_id: int, note: str = "") -> bool:
-    """approved -> credited. Call inside the transaction that records what the money
-    bought (a contribution): if this fails, that transaction must fail too."""
-    return transition(
-        payment_id,
-        from_states=[PaymentState.APPROVED],
-        to_state=PaymentState.CREDITED,
-        kind="credited",
-        note=note,
-        savepoint=False,
-        credited_on=timezone.now(),
-    )

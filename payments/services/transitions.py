@@ -117,3 +117,17 @@ def claim(payment_id: int, *, state: str) -> bool:
 
 def release(payment_id: int, **fields: Any) -> None:
     Payment.objects.filter(pk=payment_id).update(claimed_until=None, **fields)
+
+
+def mark_credited(*, payment_id: int, note: str = "") -> bool:
+    """approved -> credited, called by the app that sold something, inside the transaction
+    that records what the money bought (a contribution): if this fails, so does that."""
+    return transition(
+        payment_id,
+        from_states=[PaymentState.APPROVED],
+        to_state=PaymentState.CREDITED,
+        kind="credited",
+        note=note,
+        savepoint=False,
+        credited_on=timezone.now(),
+    )

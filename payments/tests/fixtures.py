@@ -6,22 +6,27 @@ kakaopay_fixture  # noqa: F401`) and ask for them by name (`kakaopay`).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from django.db.models.signals import post_save
 from rest_framework.test import APIClient
 
+from payments.models import PaymentEvent
 from payments.tests.kakaopay_server import FakeKakaoPay
 
 SECRET_KEY = "test-kakaopay-secret"
 CID = "TC0ONETIME"
-PAST_TIMEOUT = 1.5  # seconds the fake server sleeps to outlast the short time-out
+# Our client's time-out while it gives up on a call the fake holds. Any value would do: the
+# held answer never comes before the test releases it; short keeps the tests quick.
+GIVE_UP_SECONDS = 0.5
 
 
 @pytest.fixture(name="kakaopay")
 def kakaopay_fixture(settings):
-    """A local Kakao Pay, with the server configured to use it (short time-out)."""
+    """A local Kakao Pay, with the server configured to use it (a generous time-out)."""
     server = FakeKakaoPay(secret_key=SECRET_KEY, cid=CID).start()
     settings.PAYMENT_PROVIDER = "kakaopay"
     settings.KAKAOPAY_API_BASE_URL = server.base_url
@@ -33,11 +38,45 @@ def kakaopay_fixture(settings):
     server.stop()
 
 
-@pytest.fixture(name="short_timeout")
-def short_timeout_fixture(settings):
-    """For time-out tests: the fake server is told to sleep PAST_TIMEOUT seconds."""
-    settings.KAKAOPAY_TIMEOUT_SECONDS = 0.5
-    return PAST_TIMEOUT
+@pytest.fixture(name="kakaopay_fails")
+def kakaopay_fails_fixture(kakaopay, settings):
+    """`with kakaopay_fails(call, how):` around the request in which Kakao Pay's `call` fails.
+
+    `how`: "500", or "time-out": Kakao Pay holds its answer and our client, given
+    GIVE_UP_SECONDS inside the block, gives up first however slow the machine (no sleep).
+    `after`: Kakao Pay carries the call out before failing. Leaving the block brings the
+    generous time-out back and releases a held call, waiting until Kakao Pay finished it, so
+    that its books are final. `until_event`: the generous time-out is back as soon as our
+    books record an event of this kind (the time-out noticed), for a later call in the same
+    request that must succeed.
+    """
+    generous = settings.KAKAOPAY_TIMEOUT_SECONDS
+
+    @contextmanager
+    def fails(call: str, how: str, *, after: bool = False, until_event: str | None = None):
+        if how == "500":
+            kakaopay.fail(call, status=500, after=after)
+            yield None
+            return
+        assert how == "time-out", how
+        held = kakaopay.hold(call, after=after)
+
+        def noticed(sender, instance, created, **kwargs):
+            if created and instance.kind == until_event:
+                settings.KAKAOPAY_TIMEOUT_SECONDS = generous
+
+        settings.KAKAOPAY_TIMEOUT_SECONDS = GIVE_UP_SECONDS
+        post_save.connect(noticed, sender=PaymentEvent, weak=False)
+        try:
+            yield held
+        finally:
+            post_save.disconnect(noticed, sender=PaymentEvent)
+            settings.KAKAOPAY_TIMEOUT_SECONDS = generous
+            held.release()
+        assert held.wait_arrived(), f"Kakao Pay never received the held /{call}"
+        assert held.wait_finished(), f"Kakao Pay did not finish the held /{call}"
+
+    return fails
 
 
 @pytest.fixture(name="sandbox")

@@ -9,8 +9,12 @@ Tests steer it:
 - `fail(call, status=500, error_code=None, method_result_code=None, sleep=None, after=False,
   times=1)`: the next `times` calls of `call` answer that error, or sleep that long first;
   with `after=True` the call is carried out first and only its answer is lost.
-- `hold(call)`: the next call of `call` is carried out, then its answer is held until the
-  test calls `release()` on the returned Hold (`arrived` is set once the call is in).
+- `hold(call, after=True)`: the next call of `call` is carried out, then its answer is held
+  until the test calls `release()` on the returned Hold (`wait_arrived()`: the call is in;
+  `wait_finished()`: answered and recorded). With `after=False` the call waits before Kakao
+  Pay does anything: a Kakao Pay still working when the client gives up, which does the work
+  once released. A client time-out test holds the answer and sets a short client time-out:
+  the client always gives up first, however slow the machine; no test waits on a sleep.
 - `calls`: every request received, in order, with its answer's status.
 - `orders`: the state of each tid.
 """
@@ -68,11 +72,21 @@ class Failure:
 
 @dataclass
 class Hold:
+    after: bool = True  # held after Kakao Pay did the work (else before it)
     arrived: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
 
     def release(self) -> None:
         self.released.set()
+
+    def wait_arrived(self, timeout: float = 30.0) -> bool:
+        return self.arrived.wait(timeout)
+
+    def wait_finished(self, timeout: float = 30.0) -> bool:
+        """Once released: whether the call was answered (or its client was gone) and
+        recorded in `calls`."""
+        return self.finished.wait(timeout)
 
 
 HOLD_LIMIT = 60.0  # a held answer is let go after this long even if the test forgot it
@@ -116,6 +130,8 @@ class FakeKakaoPay:
         self.calls: list[Call] = []
         self.failures: dict[str, list[Failure]] = {}
         self.holds: dict[str, list[Hold]] = {}
+        self.every_hold: list[Hold] = []  # stop() lets every one go
+        self._current = threading.local()  # the Hold of the call this thread serves
         self.lock = threading.Lock()
         self.httpd = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -132,6 +148,10 @@ class FakeKakaoPay:
         return self
 
     def stop(self) -> None:
+        with self.lock:
+            holds = list(self.every_hold)
+        for hold in holds:
+            hold.release()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -139,10 +159,11 @@ class FakeKakaoPay:
         with self.lock:
             self.failures.setdefault(call, []).append(Failure(**kwargs))
 
-    def hold(self, call: str) -> Hold:
-        hold = Hold()
+    def hold(self, call: str, *, after: bool = True) -> Hold:
+        hold = Hold(after=after)
         with self.lock:
             self.holds.setdefault(call, []).append(hold)
+            self.every_hold.append(hold)
         return hold
 
     def calls_of(self, call: str, *, ok: bool | None = None) -> list[Call]:
@@ -186,7 +207,18 @@ class FakeKakaoPay:
                 queue.pop(0)
             return failure
 
+    def _wait_for_release(self, hold: Hold) -> None:
+        hold.arrived.set()
+        hold.released.wait(HOLD_LIMIT)
+
     def handle(self, call: str, body: dict[str, Any], authorization: str) -> tuple[int, dict]:
+        with self.lock:
+            queue = self.holds.get(call) or []
+            hold = queue.pop(0) if queue else None
+        # The request handler marks it done once the answer is sent and recorded.
+        self._current.hold = hold
+        if hold is not None and not hold.after:
+            self._wait_for_release(hold)
         failure = self._next_failure(call)
         if failure and not failure.after:
             if failure.sleep:
@@ -194,12 +226,8 @@ class FakeKakaoPay:
             if failure.status or failure.error_code:
                 return self._failure_answer(failure)
         status, answer = self._process(call, body, authorization)
-        with self.lock:
-            queue = self.holds.get(call) or []
-            hold = queue.pop(0) if queue else None
-        if hold is not None:
-            hold.arrived.set()
-            hold.released.wait(HOLD_LIMIT)
+        if hold is not None and hold.after:
+            self._wait_for_release(hold)
         if failure and failure.after:
             if failure.sleep:
                 time.sleep(failure.sleep)
@@ -462,5 +490,8 @@ class FakeKakaoPay:
                 with fake.lock:
                     fake.calls.append(Call(call, body or {}, status, answer))
                 self._send(status, answer)
+                hold, fake._current.hold = getattr(fake._current, "hold", None), None
+                if hold is not None:
+                    hold.finished.set()
 
         return Handler
