@@ -16,11 +16,11 @@ from payments.models import Payment, PaymentEvent, PaymentState
 from payments.tests.fixtures import (  # noqa: F401
     CID,
     buyer_pays,
+    kakaopay_fails_fixture,
     kakaopay_fixture,
     pay,
     ready,
     sandbox_fixture,
-    short_timeout_fixture,
 )
 from tests.factories import AccountFactory, FundingFactory
 
@@ -142,16 +142,15 @@ def test_every_step_repeated_charges_and_credits_once(kakaopay, client):
     assert len(kakaopay.calls_of("approve")) == 1
 
 
-@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
+@pytest.mark.parametrize("how", ["500", "time-out"])
 def test_approve_and_order_both_failing_leave_it_for_reconciliation(
-    kakaopay, client, failure, short_timeout
+    kakaopay, client, how, kakaopay_fails
 ):
     started = ready(client, 10_000)
     token = buyer_pays(started["url"])
     client.post("/remit/kakaopay/approve", {"pg_token": token})
-    kakaopay.fail("approve", after=True, **failure)
-    kakaopay.fail("order", **failure)
-    response = client.get("/remit/kakaopay/approve")
+    with kakaopay_fails("approve", how, after=True), kakaopay_fails("order", how):
+        response = client.get("/remit/kakaopay/approve")
     assert response.status_code == 502
     assert "checked again" in response.json()["detail"]
     payment = Payment.objects.get(tid=started["tid"])
@@ -167,17 +166,17 @@ def test_approve_and_order_both_failing_leave_it_for_reconciliation(
     )
 
 
-@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
-def test_cancel_500_or_time_out_on_a_closed_funding(kakaopay, client, failure, short_timeout):
+@pytest.mark.parametrize("how", ["500", "time-out"])
+def test_cancel_500_or_time_out_on_a_closed_funding(kakaopay, client, how, kakaopay_fails):
     """409 all the same; the refund is left `refunding` for reconciliation to finish."""
     from payments.reconciliation import reconcile
 
     funding = FundingFactory(state=FundingState.CANCELED)
     pay(client, 10_000)
-    kakaopay.fail("cancel", **failure)
-    response = client.post(
-        "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
-    )
+    with kakaopay_fails("cancel", how):
+        response = client.post(
+            "/remit/", {"funding": funding.pk, "amount": 10_000, "message": "x"}, format="json"
+        )
     assert response.status_code == 409
     assert "will be refunded" in response.json()["detail"]
     payment = Payment.objects.get()

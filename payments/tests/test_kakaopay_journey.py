@@ -193,22 +193,23 @@ def test_ready_500_is_a_502_and_nothing_is_left_open(kakaopay, client):
     assert Payment.objects.get().state == PaymentState.FAILED
 
 
-def test_ready_time_out_is_a_502(kakaopay, client, short_timeout):
-    kakaopay.fail("ready", sleep=1.5, status=0)
-    response = client.post("/remit/kakaopay/ready", {"amount": "10000"})
+def test_ready_time_out_is_a_502(kakaopay, client, kakaopay_fails):
+    with kakaopay_fails("ready", "time-out"):
+        response = client.post("/remit/kakaopay/ready", {"amount": "10000"})
     assert response.status_code == 502
     assert "in time" in response.json()["detail"]
     assert Payment.objects.get().state == PaymentState.FAILED
 
 
-@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
-def test_approve_500_or_time_out_when_kakao_did_capture(kakaopay, client, failure, short_timeout):
+@pytest.mark.parametrize("how", ["500", "time-out"])
+def test_approve_500_or_time_out_when_kakao_did_capture(kakaopay, client, how, kakaopay_fails):
     """The approve went through at Kakao but we never heard: /order says paid -> 200."""
     started = ready(client, 10_000)
     token = buyer_pays(started["url"])
     client.post("/remit/kakaopay/approve", {"pg_token": token})
-    kakaopay.fail("approve", after=True, **failure)
-    response = client.get("/remit/kakaopay/approve")
+    # /order, asked once the approve's time-out is noticed, has the generous time-out.
+    with kakaopay_fails("approve", how, after=True, until_event="approve_unknown"):
+        response = client.get("/remit/kakaopay/approve")
     assert response.status_code == 200
     payment = Payment.objects.get(tid=started["tid"])
     assert payment.state == PaymentState.APPROVED
@@ -216,15 +217,14 @@ def test_approve_500_or_time_out_when_kakao_did_capture(kakaopay, client, failur
     assert PaymentEvent.objects.filter(payment=payment, kind="approved_per_order").exists()
 
 
-@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 0, "sleep": 1.5}])
-def test_approve_500_or_time_out_when_kakao_did_not_capture(
-    kakaopay, client, failure, short_timeout
-):
+@pytest.mark.parametrize("how", ["500", "time-out"])
+def test_approve_500_or_time_out_when_kakao_did_not_capture(kakaopay, client, how, kakaopay_fails):
+    """Kakao had not captured when /order was asked (a time-out: it was still working)."""
     started = ready(client, 10_000)
     token = buyer_pays(started["url"])
     client.post("/remit/kakaopay/approve", {"pg_token": token})
-    kakaopay.fail("approve", **failure)
-    response = client.get("/remit/kakaopay/approve")
+    with kakaopay_fails("approve", how):
+        response = client.get("/remit/kakaopay/approve")
     assert response.status_code == 502
     assert Payment.objects.get(tid=started["tid"]).state == PaymentState.READY
     # Retrying captures it.

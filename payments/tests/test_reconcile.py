@@ -74,15 +74,15 @@ def test_ready_past_its_validity_expires_after_asking_order(kakaopay):
 
 
 @pytest.mark.django_db
-def test_ready_past_its_validity_but_paid_at_kakao_is_refunded(kakaopay, short_timeout):
+def test_ready_past_its_validity_but_paid_at_kakao_is_refunded(kakaopay, kakaopay_fails):
     """Our approve was carried out at Kakao and then we crashed before recording it."""
     client = client_for(AccountFactory())
     started = ready(client, 10_000)
     token = buyer_pays(started["url"])
     client.post("/remit/kakaopay/approve", {"pg_token": token})
-    kakaopay.fail("approve", status=0, sleep=1.5, after=True)  # time-out ...
-    kakaopay.fail("order", status=500)  # ... and /order unreachable
-    assert client.get("/remit/kakaopay/approve").status_code == 502
+    kakaopay.fail("order", status=500)  # /order unreachable, after ...
+    with kakaopay_fails("approve", "time-out", after=True):  # ... a time-out
+        assert client.get("/remit/kakaopay/approve").status_code == 502
     payment = Payment.objects.get()
     Payment.objects.filter(pk=payment.pk).update(needs_check=False)  # as if the flag was lost
     backdate(payment, 16, "created_on")
@@ -96,17 +96,17 @@ def test_ready_past_its_validity_but_paid_at_kakao_is_refunded(kakaopay, short_t
 
 @pytest.mark.django_db
 def test_a_refund_interrupted_by_a_crash_is_finished_without_cancelling_twice(
-    kakaopay, short_timeout
+    kakaopay, kakaopay_fails
 ):
     """The process called cancel, Kakao did it, and the process died before writing it
     down: the lease lapses, reconciliation asks /order and records the refund."""
     client = client_for(AccountFactory())
     pay(client, 10_000)
     payment = Payment.objects.get()
-    kakaopay.fail("cancel", status=0, sleep=1.5, after=True)
     from payments import services
 
-    assert services.refund_uncredited(payment_id=payment.pk, reason="test") is False
+    with kakaopay_fails("cancel", "time-out", after=True):
+        assert services.refund_uncredited(payment_id=payment.pk, reason="test") is False
     # As a crash would leave it: refunding, lease still set (not yet lapsed).
     Payment.objects.filter(pk=payment.pk).update(
         claimed_until=timezone.now() + timedelta(minutes=1), needs_check=False
@@ -124,10 +124,10 @@ def test_a_refund_interrupted_by_a_crash_is_finished_without_cancelling_twice(
 
 
 @pytest.mark.django_db
-def test_ready_without_tid_expires_without_asking(kakaopay, short_timeout):
+def test_ready_without_tid_expires_without_asking(kakaopay, kakaopay_fails):
     client = client_for(AccountFactory())
-    kakaopay.fail("ready", status=0, sleep=1.5)
-    client.post("/remit/kakaopay/ready", {"amount": "10000"})
+    with kakaopay_fails("ready", "time-out"):
+        client.post("/remit/kakaopay/ready", {"amount": "10000"})
     payment = Payment.objects.get()
     Payment.objects.filter(pk=payment.pk).update(state=PaymentState.READY)  # crash before "failed"
     backdate(payment, 16, "created_on")
