@@ -148,11 +148,12 @@ class SandboxCheckoutView(View):
     def _page(self, request, payment, status: int = 200) -> HttpResponse:
         context = {"payment": payment}
         if payment is not None:
+            order_status = sandbox.sandbox_status(payment)
             context.update(
                 amount_text=f"{payment.amount:,}",
                 expired=sandbox.is_expired(payment),
-                payable=sandbox.sandbox_status(payment) in (sandbox.READY, sandbox.AUTHORIZED),
-                status=sandbox.sandbox_status(payment),
+                payable=order_status in (sandbox.READY, sandbox.AUTHORIZED),
+                status=order_status,
             )
         return render(request, self.template_name, context, status=status)
 

@@ -339,7 +339,9 @@ def test_sandbox_journey_end_to_end(sandbox, client, payer):
     assert FundingPayment.objects.get(payment=payment).funding_id == funding.pk
     assert payment.item_name == "닌텐도 스위치"
     # After payment the checkout page offers no button any more.
-    assert "<form" not in browser.get(path).content.decode()
+    after = browser.get(path)
+    assert after.status_code == 200
+    assert "<form" not in after.content.decode()
 
 
 def test_sandbox_payment_for_another_payer_is_not_mine(sandbox):

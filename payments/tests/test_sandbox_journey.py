@@ -65,9 +65,10 @@ def test_sandbox_journey_to_approval(sandbox, client, payer):
     assert payment.state == PaymentState.APPROVED
     assert payment.sandbox_status == "SUCCESS_PAYMENT"
     # After payment the checkout page offers no button any more.
-    after = browser.get(path).content.decode()
-    assert "<form" not in after
-    assert "SUCCESS_PAYMENT" in after
+    after = browser.get(path)
+    assert after.status_code == 200
+    assert "<form" not in after.content.decode()
+    assert "SUCCESS_PAYMENT" in after.content.decode()
 
 
 def test_the_checkout_page_escapes_the_item_name(sandbox, client):
