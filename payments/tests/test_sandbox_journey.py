@@ -1,6 +1,7 @@
 """The sandbox provider: the whole journey through HTTP, checkout page included."""
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -133,3 +134,18 @@ def test_sandbox_refund_and_reconciliation(sandbox, client, settings):
     assert payment.sandbox_status == "CANCEL_PAYMENT"
     assert payment.sandbox_canceled_amount == 10_000
     assert reconcile().refunded == 0
+
+
+def test_an_expired_checkout_offers_no_button_and_paying_fails(sandbox, client):
+    started = ready(client, 10_000)
+    path = urlparse(started["url"]).path
+    payment = Payment.objects.get()
+    Payment.objects.filter(pk=payment.pk).update(
+        created_on=payment.created_on - timedelta(minutes=16)
+    )
+    page = APIClient().get(path)
+    assert page.status_code == 200
+    assert "expired" in page.content.decode()
+    assert "<form" not in page.content.decode()
+    response = APIClient().post(path, {"action": "pay"})
+    assert response["Location"] == "http://127.0.0.1:8000/remit/kakaopay/fail"
