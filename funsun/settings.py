@@ -154,6 +154,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "Asia/Seoul"
+# Dates in the admin as "2026-12-24 18:00" (funsun/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["funsun.formats"]
 USE_I18N = True
 USE_TZ = True
 

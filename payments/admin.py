@@ -1,6 +1,7 @@
 """Operators' view of payments: every attempt, its event log, read-only money."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from payments import services
 from payments.models import Payment, PaymentEvent, PaymentState
@@ -62,8 +63,7 @@ class PaymentAdmin(admin.ModelAdmin):
         "payer",
         "amount",
         "state",
-        "needs_check",
-        "provider",
+        "needs_check_flag",
         "item_name",
         "tid",
         "created_on",
@@ -78,6 +78,13 @@ class PaymentAdmin(admin.ModelAdmin):
     # Money is changed by the services only, never by hand.
     readonly_fields = tuple(field.name for field in Payment._meta.fields)
     fields = readonly_fields
+
+    @admin.display(description="check", ordering="-needs_check", empty_value="")
+    def needs_check_flag(self, payment: Payment) -> str:
+        """A warning on the payments reconciliation must look at; nothing on the others."""
+        if not payment.needs_check:
+            return ""
+        return format_html('<span class="funsun-warning">{}</span>', "⚠ check")
 
     def has_add_permission(self, request):
         return False

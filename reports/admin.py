@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -60,9 +61,7 @@ class ReportAdmin(admin.ModelAdmin):
         "reporter",
         "short_message",
         "created_on",
-        "is_solved",
-        "solved_by",
-        "solved_on",
+        "solved",
     )
     list_display_links = ("id",)
     list_filter = ("type", "is_solved")
@@ -91,6 +90,14 @@ class ReportAdmin(admin.ModelAdmin):
     @admin.display(description="message")
     def short_message(self, report: Report) -> str:
         return Truncator(report.message).chars(80)
+
+    @admin.display(description="solved", ordering="is_solved")
+    def solved(self, report: Report):
+        """Open reports stand out; a solved one says when and by whom, in one column."""
+        if not report.is_solved:
+            return format_html('<span class="funsun-warning">{}</span>', "open")
+        when = formats.localize(timezone.localtime(report.solved_on)) if report.solved_on else ""
+        return format_html("{} by {}", when, report.solved_by or "-")
 
     def has_add_permission(self, request) -> bool:
         # Reports come from users through the API.

@@ -5,6 +5,7 @@ from django.contrib.admin import helpers
 from django.db.models import F, QuerySet
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from fundings.models import Payout
@@ -36,17 +37,16 @@ class PendingFilter(admin.SimpleListFilter):
 
 @admin.register(Payout)
 class PayoutAdmin(admin.ModelAdmin):
+    # The transfer in one column (pending, or when, by whom, the bank's reference): the
+    # queue fits a 1280-pixel screen.
     list_display = (
         "id",
-        "state",
-        "amount",
+        "amount_display",
         "bank_account",
         "author_link",
         "funding_link",
         "requested_on",
-        "transferred_on",
-        "transferred_by",
-        "reference",
+        "transfer",
     )
     list_filter = (PendingFilter,)
     list_select_related = ("funding", "requested_by", "transferred_by")
@@ -72,9 +72,18 @@ class PayoutAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ("record_transfer",)
 
-    @admin.display(description="state")
-    def state(self, payout: Payout) -> str:
-        return "transferred" if payout.transferred_on else "pending"
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, payout: Payout) -> str:
+        return f"{payout.amount:,}"
+
+    @admin.display(description="transfer", ordering="transferred_on")
+    def transfer(self, payout: Payout):
+        if payout.transferred_on is None:
+            return format_html('<span class="funsun-warning">{}</span>', "pending")
+        when = formats.localize(timezone.localtime(payout.transferred_on))
+        return format_html(
+            "transferred {} by {}<br>ref. {}", when, payout.transferred_by, payout.reference
+        )
 
     @admin.display(description="author", ordering="requested_by__username")
     def author_link(self, payout: Payout):

@@ -59,7 +59,8 @@ def http(site):
 
 @pytest.fixture
 def open_page(site):
-    """`with open_page() as page:` a fresh headless chromium page on the live server.
+    """`with open_page() as page:` a fresh headless chromium page on the live server
+    (`open_page(width, height)`: another window size than 1600 x 900).
 
     Inside the block Playwright's event loop runs in this thread, and Django refuses ORM
     calls there (they would also open a second, never closed connection): prepare data
@@ -73,10 +74,11 @@ def open_page(site):
     ARTIFACTS.mkdir(exist_ok=True)
 
     @contextmanager
-    def opened():
+    def opened(width: int = 1600, height: int = 900):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            context = browser.new_context(base_url=site, viewport={"width": 1600, "height": 900})
+            viewport = {"width": width, "height": height}
+            context = browser.new_context(base_url=site, viewport=viewport)
             context.set_default_timeout(15_000)
             try:
                 yield context.new_page()

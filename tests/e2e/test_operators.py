@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Account
+from demo.data import load_demo_data
 from fundings.models import Funding, FundingState
 from payments.models import Payment, PaymentState
 from reports.models import ModerationAction, Report
@@ -190,3 +191,87 @@ def test_a_sandbox_payment_completed_by_clicking_pay(open_page, http):
     assert detail.json()["current_amount"] == 5000
     payment = Payment.objects.get(payer=contributor)
     assert payment.state == PaymentState.CREDITED
+
+
+# Admin change lists an operator reads every day, by name (screenshots: admin-<name>-1280.png).
+CHANGELISTS = {
+    "fundings": "/admin/fundings/funding/",
+    "payments": "/admin/payments/payment/",
+    "reports": "/admin/reports/report/",
+    "payouts": "/admin/fundings/payout/",
+}
+# Per change list: how wide the results table is against the box that shows it (wider, and
+# the rightmost columns hide behind a scroll bar), the page's width, the headers, and the
+# height of the tallest cell against one line of text (a column squeezed to a character a
+# line makes Korean titles a tower).
+MEASURE = """() => {
+    const table = document.querySelector('#result_list');
+    const box = table.closest('.results');
+    const line = parseFloat(getComputedStyle(table.querySelector('td')).lineHeight) || 16;
+    const tallest = Math.max(...[...table.querySelectorAll('tbody td')].map(
+        c => c.getBoundingClientRect().height));
+    return {
+        table: table.getBoundingClientRect().width, box: box.clientWidth,
+        scroll: box.scrollWidth, page: document.documentElement.scrollWidth,
+        headers: [...table.querySelectorAll('thead th')].map(th => th.innerText.trim()),
+        tallest: tallest, line: line,
+    };
+}"""
+
+
+def test_the_admin_reads_at_a_glance_at_1280_pixels(open_page):
+    """The demo world (Korean titles, money, a payout, a report) in the four change lists at
+    1280 x 800: nothing cut off on the right, no title wrapped a character a line, one status
+    column, and a payment's "needs check" shown on that payment alone."""
+    load_demo_data()
+    Account.objects.create_superuser(
+        OPERATOR_EMAIL, OPERATOR_PASSWORD, id="e2e-operator", username="operator"
+    )
+    flagged = Payment.objects.order_by("pk").first()
+    Payment.objects.filter(pk=flagged.pk).update(needs_check=True)
+    measured = {}
+    with open_page(1280, 800) as page:
+        page.goto("/admin/login/?next=/admin/")
+        page.fill("#id_username", OPERATOR_EMAIL)
+        page.fill("#id_password", OPERATOR_PASSWORD)
+        page.click('input[type="submit"]')
+        page.wait_for_url(re.compile(r"/admin/$"))
+        # "View site" leads to the API's docs: the server has no other site.
+        assert page.get_attribute("#user-tools a[href='/swagger/']", "href") == "/swagger/"
+        for name, url in CHANGELISTS.items():
+            page.goto(url)
+            page.screenshot(path=ARTIFACTS / f"admin-{name}-1280.png", full_page=True)
+            measured[name] = page.evaluate(MEASURE)
+            if name == "payments":
+                flags = page.locator("#result_list td.field-needs_check_flag")
+                measured[name]["flags"] = [t.strip() for t in flags.all_inner_texts()]
+                measured[name]["icons"] = page.locator("#result_list img[alt]").count()
+    for name, seen in measured.items():
+        assert seen["scroll"] <= seen["box"] and seen["table"] <= seen["box"], (name, seen)
+        assert seen["page"] <= 1280, (name, seen)
+        assert seen["tallest"] <= 4 * seen["line"] + 16, (name, seen)  # a thumbnail's height
+    funding_headers = [h.lower() for h in measured["fundings"]["headers"]]
+    assert funding_headers.count("status") == 1 and "state" not in funding_headers
+    flags = measured["payments"]["flags"]
+    assert sum(1 for f in flags if f) == 1 and "check" in "".join(flags).lower(), flags
+    assert measured["payments"]["icons"] == 0  # no ✖/✔ icon on every row
+
+
+def test_the_api_docs_load_nothing_from_outside_the_server(open_page, site):
+    """Swagger UI and ReDoc come from drf-spectacular-sidecar through this server: no CDN,
+    no web font, no logo from elsewhere (the docs work offline and tell no one of a visit)."""
+    requested, failed = [], {}
+    with open_page() as page:
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("requestfailed", lambda request: failed.update({request.url: request.failure}))
+        page.goto("/swagger/")
+        page.wait_for_selector(".opblock-summary-path", state="visible")
+        page.goto("/redoc/")
+        page.wait_for_selector("text=FunSun API", state="visible")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=ARTIFACTS / "redoc.png")
+    assert any(url.endswith("/swagger.json") for url in requested)
+    # Anything else the pages' scripts ask for (ReDoc's sidebar logo, from a CDN) is stopped
+    # by the pages' Content-Security-Policy inside the browser: no request leaves it.
+    outside = [u for u in requested if not u.startswith((site, "data:", "blob:"))]
+    assert {url: failed.get(url) for url in outside} == dict.fromkeys(outside, "csp")
