@@ -250,6 +250,9 @@ REST_FRAMEWORK = {
         "payment_ready_ip": "60/minute",
         "report": "20/hour",
         "report_ip": "60/hour",
+        # Toss's webhook and the buyer's return from its payment window (anonymous).
+        "toss_webhook_ip": "120/minute",
+        "toss_return_ip": "60/minute",
     },
 }
 # e.g. THROTTLE_RATES="login_ip=20/minute,payment_ready_ip=off": "off" lifts a limit (a load
@@ -307,13 +310,23 @@ KAKAOPAY_SECRET_KEY = env.str("KAKAOPAY_SECRET_KEY", default="")
 KAKAOPAY_CID = env.str("KAKAOPAY_CID", default="TC0ONETIME")
 # Kakao Pay gives up on its own processing after 11 s; we wait a little longer than that.
 KAKAOPAY_TIMEOUT_SECONDS = env.float("KAKAOPAY_TIMEOUT_SECONDS", default=15.0)
+# Toss Payments (docs/TOSS.md): the server API, its keys (a secret key for the server, a client
+# key for the checkout page's payment window; payments/checks.py refuses a missing or mixed
+# pair) and the window's script. Toss publishes no response time; 15 s like Kakao Pay.
+TOSS_API_BASE_URL = env.str("TOSS_API_BASE_URL", default="https://api.tosspayments.com").rstrip(
+    "/"
+)
+TOSS_SECRET_KEY = env.str("TOSS_SECRET_KEY", default="")
+TOSS_CLIENT_KEY = env.str("TOSS_CLIENT_KEY", default="")
+TOSS_SDK_URL = env.str("TOSS_SDK_URL", default="https://js.tosspayments.com/v2/standard")
+TOSS_TIMEOUT_SECONDS = env.float("TOSS_TIMEOUT_SECONDS", default=15.0)
 # reconcile_payments: an approved payment that no /remit/ credited within this many minutes
 # is refunded; a process's claim on a payment (e.g. a refund in flight) lapses after this
 # many seconds, so that a crashed process's work is finished by the next run.
 PAYMENT_CREDIT_GRACE_MINUTES = env.int("PAYMENT_CREDIT_GRACE_MINUTES", default=5)
 PAYMENT_CLAIM_SECONDS = env.int("PAYMENT_CLAIM_SECONDS", default=300)
-if PAYMENT_PROVIDER not in {"sandbox", "kakaopay"}:
-    raise ImproperlyConfigured("PAYMENT_PROVIDER must be 'sandbox' or 'kakaopay'.")
+if PAYMENT_PROVIDER not in {"sandbox", "kakaopay", "toss"}:
+    raise ImproperlyConfigured("PAYMENT_PROVIDER must be 'sandbox', 'kakaopay' or 'toss'.")
 if PAYMENT_PROVIDER == "kakaopay" and not KAKAOPAY_SECRET_KEY:
     raise ImproperlyConfigured("KAKAOPAY_SECRET_KEY is required with PAYMENT_PROVIDER=kakaopay.")
 

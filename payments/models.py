@@ -31,6 +31,12 @@ class Payment(models.Model):
     partner_order_id = models.CharField(max_length=100, unique=True)
     tid = models.CharField(max_length=100, unique=True, null=True, blank=True)
     pg_token = models.CharField(max_length=255, blank=True, default="")
+    # For a provider that approves at the buyer's return (Toss): its key of the payment the
+    # buyer authorised (Toss's paymentKey), which confirm, cancel and look-ups name.
+    provider_key = models.CharField(max_length=200, blank=True, default="")
+    # The idempotency key of the refund being made at the provider: a retry after an unknown
+    # outcome sends the same one, so that the provider carries the refund out once.
+    refund_key = models.CharField(max_length=64, blank=True, default="")
     state = models.CharField(max_length=10, choices=PaymentState, default=PaymentState.READY)
     # An approve whose outcome is unknown (time-out, 5xx, "already approved"...):
     # reconciliation asks the provider's lookup.

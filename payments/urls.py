@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import views
+from payments import views, views_toss
 
 urlpatterns = [
     path("remit/kakaopay/approve", views.ApproveView.as_view(), name="kakaopay-approve"),
@@ -12,4 +12,12 @@ urlpatterns = [
         views.SandboxCheckoutView.as_view(),
         name="sandbox-checkout",
     ),
+    path(
+        "payments/toss/checkout/<str:order_id>",
+        views_toss.TossCheckoutView.as_view(),
+        name="toss-checkout",
+    ),
+    path("payments/toss/success", views_toss.TossSuccessView.as_view(), name="toss-success"),
+    path("payments/toss/fail", views_toss.TossFailView.as_view(), name="toss-fail"),
+    path("payments/toss/webhook", views_toss.TossWebhookView.as_view(), name="toss-webhook"),
 ]

@@ -19,10 +19,12 @@ from payments.providers.base import (
 )
 from payments.providers.kakaopay import KakaoPayProvider
 from payments.providers.sandbox import SandboxProvider
+from payments.providers.toss import TossProvider
 
 PROVIDERS: dict[str, type[PaymentProvider]] = {
     SandboxProvider.name: SandboxProvider,
     KakaoPayProvider.name: KakaoPayProvider,
+    TossProvider.name: TossProvider,
 }
 
 __all__ = [

@@ -117,6 +117,11 @@ def callback_url(kind: str) -> str:
 
 class PaymentProvider(ABC):
     name: str
+    # True for a provider that approves at the buyer's return: the buyer's browser comes
+    # back to this server with the provider's key of an authorisation (stored in
+    # `payment.provider_key`), which `approve` confirms at once; the approval token the app
+    # hands over afterwards is then ours (services.approve_at_return).
+    approves_at_return: bool = False
 
     @abstractmethod
     def order_validity(self) -> timedelta:
@@ -134,7 +139,8 @@ class PaymentProvider(ABC):
 
     @abstractmethod
     def approve(self, payment: Payment) -> Answer:
-        """Capture the money the buyer authorised (`payment.pg_token`).
+        """Capture the money the buyer authorised (`payment.pg_token`, or
+        `payment.provider_key` for a provider that approves at the buyer's return).
 
         Raises PaymentDeclined or PaymentExpired (final), ProviderRefused (not now),
         OutcomeUnknown / ProviderUnavailable (ask `lookup`), ProviderMisconfigured.

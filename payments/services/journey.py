@@ -8,6 +8,8 @@ know only the amount, the payer and the name the buyer sees at checkout.
 
 from __future__ import annotations
 
+import logging
+import secrets
 import uuid
 from datetime import datetime
 from typing import Any
@@ -31,7 +33,10 @@ from payments.providers import (
     ReadyResult,
     get_provider,
 )
-from payments.services.transitions import record_event, transition
+from payments.services.refunds import retry_refund
+from payments.services.transitions import CAPTURED, claim, record_event, release, transition
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_ITEM_NAME = "FunSun gift"
 
@@ -236,6 +241,8 @@ def _approve_from_lookup(payment: Payment, cause: ProviderError) -> Payment:
         return payment
     if outcome == "pending":
         if isinstance(cause, ProviderUnavailable):
+            # The call that got no answer may still land at the provider: ask again later.
+            Payment.objects.filter(pk=payment.pk, state=PaymentState.READY).update(needs_check=True)
             raise UpstreamError(
                 f"The payment provider did not approve the payment ({cause.message}); try again."
             )
@@ -294,3 +301,130 @@ def approve_latest(*, payer: Account) -> Payment:
     if payment is None:
         raise NotFound("No payment of yours holds an approval token: post the pg_token first.")
     return approve(payment)
+
+
+# --- providers that approve at the buyer's return ----------------------------------------
+
+
+def order_payment(*, provider: str, order_id: str) -> Payment | None:
+    """The payment of our order `order_id` at `provider` (the provider names our order)."""
+    return Payment.objects.filter(provider=provider, partner_order_id=order_id).first()
+
+
+def _returned_again(payment: Payment, provider_key: str) -> Payment:
+    """A return for an order that no longer waits: a replay of the one that approved it is
+    answered from our books (the provider is not asked again); anything else is refused."""
+    if payment.state != PaymentState.APPROVED or payment.provider_key != provider_key:
+        raise Conflict(f"This payment is {payment.state}; nothing was confirmed again.")
+    if not payment.pg_token:  # approved by a lookup before the buyer came back
+        token = secrets.token_urlsafe(24)
+        Payment.objects.filter(pk=payment.pk, pg_token="").update(pg_token=token)
+        payment.refresh_from_db(fields=["pg_token"])
+    return payment
+
+
+def approve_at_return(*, provider: str, order_id: str, provider_key: str, amount: int) -> Payment:
+    """The buyer came back from a provider that approves at the return, which authorised
+    `provider_key` for our order `order_id` and `amount`: approve it now.
+
+    Refused, before the provider hears of it, when `amount` is not the order's (the buyer
+    controls the return's address) or the order no longer waits. The approval token the
+    app hands over in steps 3-4 is issued here, before the provider is called, so that the
+    app's journey does not change whichever way the approval is finally learnt (this answer,
+    a lookup, a notice). Idempotent: a replayed return confirms nothing twice.
+    """
+    payment = order_payment(provider=provider, order_id=order_id)
+    if payment is None or not get_provider(payment.provider).approves_at_return:
+        raise NotFound("No such order.")
+    if amount != payment.amount:
+        record_event(
+            payment.pk,
+            "return_refused",
+            raw={"provider_key": provider_key, "amount": amount},
+            note=f"the return's amount {amount} is not the order's {payment.amount}",
+        )
+        raise InvalidInput("The amount is not the order's: the payment was not confirmed.")
+    if payment.state != PaymentState.READY:
+        return _returned_again(payment, provider_key)
+    same = payment.provider_key == provider_key and payment.pg_token
+    token = payment.pg_token if same else secrets.token_urlsafe(24)
+    now = timezone.now()
+    with transaction.atomic():
+        stored = Payment.objects.filter(pk=payment.pk, state=PaymentState.READY).update(
+            provider_key=provider_key, pg_token=token, updated_on=now
+        )
+        if stored:
+            record_event(
+                payment.pk,
+                "authorised",
+                raw={"provider_key": provider_key, "amount": amount},
+                note="the buyer came back from the provider",
+            )
+    if not stored:  # moved meanwhile (another return, a lookup)
+        payment.refresh_from_db()
+        return _returned_again(payment, provider_key)
+    payment.provider_key, payment.pg_token, payment.updated_on = provider_key, token, now
+    return approve(payment)
+
+
+def fail_at_return(*, provider: str, order_id: str, raw: dict[str, Any]) -> Payment | None:
+    """The provider sent the buyer back without an authorisation (they quit, or the window
+    failed): the order fails, unless an authorisation of it is already being confirmed (then
+    that confirm, or the provider's lookup, decides)."""
+    payment = order_payment(provider=provider, order_id=order_id)
+    if payment is None:
+        return None
+    if payment.provider_key:
+        record_event(payment.pk, "return_failed", raw=raw, note="an authorisation is pending")
+        return payment
+    transition(
+        payment.pk,
+        from_states=[PaymentState.READY],
+        to_state=PaymentState.FAILED,
+        kind="failed_at_return",
+        raw=raw,
+    )
+    return payment
+
+
+def settle_on_notice(payment: Payment) -> str:
+    """The provider notified us that the order changed (a webhook). The notice is a hint,
+    never the truth: the provider's lookup is asked and acted on, idempotently. Returns what
+    the payment now is, "busy" when another process is checking it right now, or "unknown"
+    when the lookup failed (reconciliation asks again)."""
+    if payment.state == PaymentState.REFUNDING:
+        return "refunded" if retry_refund(payment_id=payment.pk) else "refunding"
+    if payment.state == PaymentState.REFUNDED:
+        return str(payment.state)
+    ready = payment.state == PaymentState.READY
+    if ready and not claim(payment.pk, state=PaymentState.READY):
+        return "busy"
+    try:
+        try:
+            lookup = get_provider(payment.provider).lookup(payment)
+        except ProviderError as exc:
+            record_event(payment.pk, "order_failed", raw=exc.raw, note=exc.message)
+            Payment.objects.filter(pk=payment.pk, state=PaymentState.READY).update(needs_check=True)
+            return "unknown"
+        if ready:
+            return settle_from_lookup(payment, lookup, expire=False)
+        captured = lookup.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+        if payment.state in (PaymentState.FAILED, PaymentState.EXPIRED):
+            if captured or lookup.status == OrderStatus.REFUNDED:
+                return settle_from_lookup(payment, lookup, expire=False)
+        elif payment.state in CAPTURED and lookup.status != OrderStatus.PAID:
+            # Our books hold money the provider says it gave back (in part): a person looks.
+            logger.error(
+                "payment %s is %s but the provider reports %s",
+                payment.pk,
+                payment.state,
+                lookup.provider_status or lookup.status,
+            )
+            Payment.objects.filter(pk=payment.pk).update(needs_check=True)
+            record_event(
+                payment.pk, "order", raw=lookup.raw, note="the provider disagrees with our books"
+            )
+        return str(payment.state)
+    finally:
+        if ready:
+            release(payment.pk)

@@ -935,8 +935,12 @@ def basic_auth(secret_key: str) -> str:
 
 @pytest.fixture(name="toss")
 def toss_fixture(settings):
-    """A local Toss Payments, with settings pointing at it (the SDK script included)."""
+    """A local Toss Payments, with the server configured to use it (the SDK script included,
+    a generous time-out)."""
     server = FakeToss().start()
+    settings.PAYMENT_PROVIDER = "toss"
+    # Generous: a loaded test machine must not turn a slow answer into a time-out.
+    settings.TOSS_TIMEOUT_SECONDS = 10.0
     settings.TOSS_API_BASE_URL = server.base_url
     settings.TOSS_SECRET_KEY = SECRET_KEY
     settings.TOSS_CLIENT_KEY = CLIENT_KEY
