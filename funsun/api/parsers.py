@@ -9,8 +9,8 @@ Every route's body is a flat object (a form, a multipart form or JSON), so:
   carry an unpaired surrogate (`"\\ud800"`), which no database encoding (UTF-8) can hold.
 
 Both answer 400 `{"detail": ...}` through the exception handler, before any view or
-throttle reads a value. Path, query string and headers are checked by
-funsun.middleware.UnstorableTextMiddleware.
+throttle reads a value. The path, the query string and the forms of views outside DRF
+(the admin) are checked by funsun.middleware.UnstorableTextMiddleware.
 """
 
 import json
