@@ -325,7 +325,11 @@ def test_a_tampered_amount_is_refused_before_toss_hears_of_it(toss, client):
         {},
         {"orderId": "short", "paymentKey": "k", "amount": "10000"},
         {"orderId": "funsun-" + "0" * 32, "paymentKey": "k", "amount": "-5"},
-        {"orderId": "funsun-" + "0" * 32, "paymentKey": "k", "amount": "１０"},
+        {
+            "orderId": "funsun-" + "0" * 32,
+            "paymentKey": "k",
+            "amount": "\uff11\uff10",
+        },  # full-width digits
         {"orderId": "funsun-" + "0" * 32, "paymentKey": "k/../x", "amount": "10"},
     ],
 )
@@ -460,9 +464,7 @@ def test_confirm_time_out_is_settled_by_the_look_up(toss, client, toss_gives_up)
     assert_books_agree(toss)
 
 
-def test_confirm_done_but_its_answer_lost_is_approved_from_the_look_up(
-    toss, client, toss_gives_up
-):
+def test_confirm_done_but_its_answer_lost_is_approved_from_the_look_up(toss, client, toss_gives_up):
     started = ready(client, 10_000)
     location = success_location(toss, started)
     with toss_gives_up("confirm", after=True, until_event="approve_unknown"):
