@@ -11,7 +11,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework import status
 from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.state import token_backend
@@ -22,7 +21,7 @@ from accounts.kakao import KakaoUser, fetch_kakao_user
 from accounts.models import Account, Follow
 from accounts.selectors import get_active_account
 from accounts.signals import account_deactivated
-from funsun.api.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from funsun.api.errors import Conflict, Forbidden, InvalidInput, NotFound, NotSignedIn
 from funsun.images import clean_image, delete_stored
 
 logger = logging.getLogger(__name__)
@@ -37,10 +36,9 @@ DEACTIVATED_USERNAME: Final = "탈퇴한 사용자"
 ALREADY_FOLLOW: Final = "already follow"
 
 
-class NotAuthenticated(DomainError):
-    """401: wrong credentials or an unusable refresh token (the app re-authenticates)."""
+class NotAuthenticated(NotSignedIn):
+    """Wrong credentials or an unusable refresh token (the app re-authenticates)."""
 
-    status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = "Authentication failed."
 
 

@@ -12,6 +12,7 @@ from fundings.services.contributions import (
     cancel_funding,
     refund_contribution_by_operator,
 )
+from funsun.api.errors import StateConflict
 from payments.models import Payment, PaymentState
 from payments.tests.fixtures import kakaopay_fixture, pay  # noqa: F401
 from tests.factories import AccountFactory, FollowFactory, FundingFactory
@@ -164,9 +165,8 @@ def test_paid_out_funding_cannot_be_canceled(kakaopay):
     Payout.objects.create(
         funding=funding, amount=10_000, bank_account="국민 123", requested_by=funding.author
     )
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(StateConflict):
         cancel_funding(funding=funding)
-    assert getattr(raised.value, "status_code", None) == 409
     assert Funding.objects.get(pk=funding.pk).current_amount == 10_000
     assert cancels(kakaopay) == []
 

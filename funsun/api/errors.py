@@ -1,11 +1,13 @@
-"""Domain errors. Services raise them; the exception handler maps them to HTTP."""
+"""Domain errors: services raise what happened, in the domain's words.
 
-from rest_framework import status
+Each app names its own errors (e.g. `fundings.errors.FundingClosed`) as subclasses of one of
+the kinds below. The kind alone decides the HTTP answer, in one place:
+`funsun.api.exceptions.STATUS_OF_KIND`. Services never speak HTTP.
+"""
 
 
 class DomainError(Exception):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Bad request."
+    default_detail = "The request could not be completed."
 
     def __init__(self, detail: str | None = None):
         self.detail = detail or self.default_detail
@@ -13,42 +15,59 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    status_code = status.HTTP_400_BAD_REQUEST
+    """The request's values break a rule (a field, a limit, a state the caller controls)."""
+
     default_detail = "Invalid input."
 
 
-class NotFound(DomainError):
-    status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "Not found."
+class NotSignedIn(DomainError):
+    """Wrong credentials, or a token that cannot be used: the app signs in again."""
+
+    default_detail = "Authentication failed."
 
 
-class Forbidden(DomainError):
-    status_code = status.HTTP_403_FORBIDDEN
-    default_detail = "You do not have permission to perform this action."
+class PaymentMissing(DomainError):
+    """Money was to be credited, but no approved payment backs it."""
 
-
-class Conflict(DomainError):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
-
-
-class PaymentRequired(DomainError):
-    status_code = status.HTTP_402_PAYMENT_REQUIRED
     default_detail = "No approved payment matches this contribution."
 
 
-class PayloadTooLarge(DomainError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+class NotPermitted(DomainError):
+    """The caller may see the thing but not do this to it."""
+
+    default_detail = "You may not do this."
+
+
+class NotFound(DomainError):
+    """It does not exist, or the caller may not see it (the two answer alike)."""
+
+    default_detail = "Not found."
+
+
+class StateConflict(DomainError):
+    """The thing's state does not allow this (now): closed, already done, taken meanwhile."""
+
+    default_detail = "This cannot be done in the current state."
+
+
+class TooLarge(DomainError):
     default_detail = "Request body too large."
 
 
-class UpstreamError(DomainError):
-    """A provider (Kakao) failed in a way that is not the caller's fault."""
+class ProviderFailed(DomainError):
+    """A provider (Kakao, a payment provider) failed in a way that is not the caller's fault."""
 
-    status_code = status.HTTP_502_BAD_GATEWAY
     default_detail = "The payment provider did not answer properly."
 
 
-class ServiceUnavailable(DomainError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+class TemporarilyUnavailable(DomainError):
     default_detail = "Service temporarily unavailable."
+
+
+# Former names, kept while callers move to the domain names above.
+Conflict = StateConflict
+Forbidden = NotPermitted
+PaymentRequired = PaymentMissing
+PayloadTooLarge = TooLarge
+UpstreamError = ProviderFailed
+ServiceUnavailable = TemporarilyUnavailable
