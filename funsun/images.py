@@ -12,7 +12,7 @@ from django.core.files.storage import FileSystemStorage, default_storage, storag
 from django.utils.deconstruct import deconstructible
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from funsun.api.errors import InvalidInput, PayloadTooLarge
+from funsun.api.errors import InvalidInput, TooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +38,14 @@ class random_upload_path:
 def clean_image(upload) -> ContentFile:
     """Check an uploaded file is a real, bounded image and return a metadata-free copy.
 
-    Raises PayloadTooLarge (413) past the byte limit and InvalidInput (400) for anything
+    Raises TooLarge (413) past the byte limit and InvalidInput (400) for anything
     that is not a JPEG, PNG, WebP or GIF that Pillow can fully decode within the pixel limit.
     """
     size = getattr(upload, "size", None)
     if size is None:
         raise InvalidInput("image: not a file.")
     if size > settings.MAX_IMAGE_BYTES:
-        raise PayloadTooLarge(f"image: larger than {settings.MAX_IMAGE_BYTES // (1024 * 1024)} MB.")
+        raise TooLarge(f"image: larger than {settings.MAX_IMAGE_BYTES // (1024 * 1024)} MB.")
     if size == 0:
         raise InvalidInput("image: the file is empty.")
     upload.seek(0)

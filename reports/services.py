@@ -14,7 +14,8 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import deactivate_account
 from fundings.models import Contribution, Funding
-from funsun.api.errors import Conflict, InvalidInput, NotFound
+from funsun.api.errors import InvalidInput, NotFound
+from reports.errors import DuplicateReport
 from reports.models import ModerationAction, Report, ReportType
 from reports.selectors import normalize_target, reportable_target
 
@@ -52,7 +53,7 @@ def create_report(*, reporter: Account, type: str, target: str, message: str) ->
         reporter=reporter, type=type, target=canonical, is_solved=False
     )
     if open_reports.exists():
-        raise Conflict(DUPLICATE_REPORT)
+        raise DuplicateReport(DUPLICATE_REPORT)
     try:
         with transaction.atomic():
             report = Report.objects.create(
@@ -60,7 +61,7 @@ def create_report(*, reporter: Account, type: str, target: str, message: str) ->
             )
     except IntegrityError as error:
         # The only constraint a valid report can break is one open report per target.
-        raise Conflict(DUPLICATE_REPORT) from error
+        raise DuplicateReport(DUPLICATE_REPORT) from error
     logger.info("report %s filed: %s %s", report.pk, type, canonical)
     return report
 

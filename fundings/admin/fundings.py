@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from fundings.admin.payments import FundingPaymentInline
 from fundings.models import Contribution, Funding, FundingState, FundingStatus
 from fundings.services.contributions import refund_contribution_by_operator
-from funsun.api.errors import Conflict
+from funsun.api.errors import StateConflict
 from funsun.images import image_url
 
 
@@ -162,22 +162,30 @@ class FundingAdmin(admin.ModelAdmin):
 
 @admin.action(description="Refund the selected contributions at the payment provider")
 def refund_contributions(modeladmin, request, queryset) -> None:
-    """Admin action on contributions: refund each through the same service as the API."""
-    done = pending = 0
+    """Admin action on contributions: take each back through the same service as the API.
+    The decision commits at once; a job per payment refunds it at the provider (the
+    payment's page shows when it is `refunded`; a job that gives up is listed under Failed
+    jobs)."""
+    taken = again = 0
     for contribution in queryset:
         try:
             if refund_contribution_by_operator(contribution=contribution):
-                done += 1
+                taken += 1
             else:
-                pending += 1
-        except Conflict as exc:
+                again += 1
+        except StateConflict as exc:
             modeladmin.message_user(request, f"#{contribution.pk}: {exc.detail}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, f"{done} contribution(s) refunded.", messages.SUCCESS)
-    if pending:
+    if taken:
         modeladmin.message_user(
             request,
-            f"{pending} refund(s) not confirmed by the provider yet; reconciliation retries them.",
+            f"{taken} contribution(s) taken back; their payments are being refunded.",
+            messages.SUCCESS,
+        )
+    if again:
+        modeladmin.message_user(
+            request,
+            f"{again} contribution(s) were taken back before; "
+            "refunds the provider had not confirmed are tried again.",
             messages.WARNING,
         )
 

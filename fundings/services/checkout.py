@@ -12,9 +12,10 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from accounts.models import Account
+from fundings.errors import FundingClosed
 from fundings.models import FundingPayment
 from fundings.selectors import visible_fundings
-from funsun.api.errors import Conflict, NotFound
+from funsun.api.errors import NotFound
 from payments import services as payments
 from payments.models import Payment, PaymentState
 from payments.providers import ReadyResult
@@ -41,10 +42,10 @@ def start_payment(
     if funding is None:
         raise NotFound("Funding not found.")
     if not funding.is_open:
-        raise Conflict(f"This funding is {funding.status} and takes no more money.")
+        raise FundingClosed(f"This funding is {funding.status} and takes no more money.")
     remaining = funding.goal_amount - funding.current_amount
     if amount > remaining:
-        raise Conflict(f"This funding needs only {remaining} KRW more.")
+        raise FundingClosed(f"This funding needs only {remaining} KRW more.")
     with transaction.atomic():
         payment = payments.create_payment(
             payer=payer, amount=amount, item_name=funding.title, message=message

@@ -13,9 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from fundings.errors import NotTheAuthor
 from fundings.models import Contribution, Funding
 from fundings.services.contributions import cancel_funding
-from funsun.api.errors import Forbidden, NotFound
+from funsun.api.errors import NotFound
 from funsun.images import delete_stored
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ IMAGE_FIELDS = ("image", "review_image")
 def ensure_author(*, funding: Funding, actor: Account) -> None:
     """Only the author edits or deletes a funding (others who can see it get 403)."""
     if funding.author_id != actor.pk:
-        raise Forbidden("Only the author may change this funding.")
+        raise NotTheAuthor
 
 
 def _store(field_name: str, instance: Funding, content: File) -> str:

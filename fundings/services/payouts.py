@@ -13,9 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
+from fundings.errors import NotTheAuthor, PayoutRefused
 from fundings.models import Funding, FundingState, FundingStatus, Payout
 from fundings.selectors import visible_fundings
-from funsun.api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from funsun.api.errors import InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def _payable_or_conflict(funding: Funding) -> None:
         FundingStatus.CANCELED: "This funding was canceled and its contributions refunded.",
         FundingStatus.PAID_OUT: "This funding was already paid out.",
     }
-    raise Conflict(reasons.get(status, f"A {status} funding cannot be paid out."))
+    raise PayoutRefused(reasons.get(status, f"A {status} funding cannot be paid out."))
 
 
 def request_payout(*, author: Account, funding_id: int) -> Payout:
@@ -52,9 +53,9 @@ def request_payout(*, author: Account, funding_id: int) -> Payout:
         # The row lock orders this against a concurrent cancel or credit of the funding.
         funding = Funding.objects.select_for_update().get(pk=funding_id)
         if funding.author_id != author.pk:
-            raise Forbidden("Only the funding's author can ask for its payout.")
+            raise NotTheAuthor("Only the funding's author can ask for its payout.")
         if Payout.objects.filter(funding=funding).exists():
-            raise Conflict(ALREADY_REQUESTED)
+            raise PayoutRefused(ALREADY_REQUESTED)
         _payable_or_conflict(funding)
         bank_account = (
             Account.objects.filter(pk=author.pk).values_list("bank_account", flat=True).first()
@@ -72,7 +73,7 @@ def request_payout(*, author: Account, funding_id: int) -> Payout:
                 )
         except IntegrityError as error:
             # One payout per funding (OneToOne): a concurrent request got there first.
-            raise Conflict(ALREADY_REQUESTED) from error
+            raise PayoutRefused(ALREADY_REQUESTED) from error
     logger.info("payout %s requested: funding %s, %s KRW", payout.pk, funding.pk, payout.amount)
     return payout
 
@@ -96,10 +97,10 @@ def record_transfer(*, payout_id: int, actor: Account, reference: str) -> Payout
         funding = Funding.objects.select_for_update().get(pk=funding_id)
         payout = Payout.objects.select_for_update().get(pk=payout_id)
         if payout.transferred_on is not None:
-            raise Conflict(f"Payout {payout.pk} was already recorded as transferred.")
+            raise PayoutRefused(f"Payout {payout.pk} was already recorded as transferred.")
         _payable_or_conflict(funding)
         if funding.current_amount != payout.amount:
-            raise Conflict(
+            raise PayoutRefused(
                 f"Funding {funding.pk} now holds {funding.current_amount} KRW, not the "
                 f"{payout.amount} KRW requested: do not transfer; check its contributions."
             )
@@ -111,7 +112,7 @@ def record_transfer(*, payout_id: int, actor: Account, reference: str) -> Payout
             .update(state=FundingState.PAID_OUT, updated_on=now)
         )
         if paid_out != 1:
-            raise Conflict(f"Funding {funding.pk} changed meanwhile; try again.")
+            raise PayoutRefused(f"Funding {funding.pk} changed meanwhile; try again.")
         payout.transferred_on = now
         payout.transferred_by = actor
         payout.reference = reference

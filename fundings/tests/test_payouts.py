@@ -9,10 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import client_for
+from fundings.errors import FundingPaidOut, PayoutRefused
 from fundings.models import Contribution, Funding, FundingState, Payout
 from fundings.services.contributions import refund_contribution_by_operator
 from fundings.services.payouts import record_transfer, request_payout
-from funsun.api.errors import Conflict
 from payments.models import Payment, PaymentState
 from tests.factories import AccountFactory, FollowFactory, FundingFactory, credited_contribution
 
@@ -253,7 +253,7 @@ def test_recording_marks_the_funding_paid_out(operator):
     assert recorded.transferred_on is not None
     assert recorded.reference == "KB 20260101-77"
     assert Funding.objects.get(pk=funding.pk).status == "paid_out"
-    with pytest.raises(Conflict):
+    with pytest.raises(PayoutRefused):
         record_transfer(payout_id=payout.pk, actor=operator, reference="again")
     assert Payout.objects.get(pk=payout.pk).reference == "KB 20260101-77"
 
@@ -262,7 +262,7 @@ def test_recording_refuses_a_funding_canceled_meanwhile(operator):
     funding = achieved_funding()
     payout = request_payout(author=funding.author, funding_id=funding.pk)
     Funding.objects.filter(pk=funding.pk).update(state=FundingState.CANCELED)
-    with pytest.raises(Conflict, match="canceled"):
+    with pytest.raises(PayoutRefused, match="canceled"):
         record_transfer(payout_id=payout.pk, actor=operator, reference="KB 1")
     assert Funding.objects.get(pk=funding.pk).state == FundingState.CANCELED
     assert Payout.objects.get(pk=payout.pk).transferred_on is None
@@ -272,7 +272,7 @@ def test_recording_refuses_when_the_amount_changed(operator):
     funding = expired_funding(20_000)
     payout = request_payout(author=funding.author, funding_id=funding.pk)
     Funding.objects.filter(pk=funding.pk).update(current_amount=10_000)
-    with pytest.raises(Conflict, match="now holds 10000 KRW"):
+    with pytest.raises(PayoutRefused, match="now holds 10000 KRW"):
         record_transfer(payout_id=payout.pk, actor=operator, reference="KB 1")
     assert Funding.objects.get(pk=funding.pk).state == FundingState.OPEN
 
@@ -421,14 +421,14 @@ def test_no_operator_refund_once_the_payout_was_asked_for_or_transferred(operato
     funding = achieved_funding()
     contribution = funding.contributions.get()
     payout = request_payout(author=funding.author, funding_id=funding.pk)
-    with pytest.raises(Conflict) as asked:
+    with pytest.raises(FundingPaidOut) as asked:
         refund_contribution_by_operator(contribution=contribution)
     assert asked.value.detail == (
         "The author has asked for this funding's money; its contributions can no longer be "
         "refunded."
     )
     record_transfer(payout_id=payout.pk, actor=operator, reference="KB 8")
-    with pytest.raises(Conflict) as paid:
+    with pytest.raises(FundingPaidOut) as paid:
         refund_contribution_by_operator(contribution=contribution)
     assert paid.value.detail == (
         "This funding's money was paid out to its author; its contributions can no longer be "
