@@ -15,6 +15,7 @@ from conftest import client_for
 from fundings.models import Contribution, Funding, FundingState
 from payments.models import Payment, PaymentState
 from payments.tests.fixtures import kakaopay_fixture, pay  # noqa: F401
+from payments.tests.toss_fixtures import pay_with_toss, toss_fixture  # noqa: F401
 from tests.factories import AccountFactory, FundingFactory
 
 
@@ -41,10 +42,44 @@ def run_at_once(count: int, work) -> list:
 
 
 def race_for_the_goal(kakaopay, *, payers: int, goal: int, amount: int = 10_000) -> None:
+    credit_at_once(lambda client: pay(client, amount), payers=payers, goal=goal, amount=amount)
+    refunded = Payment.objects.filter(state=PaymentState.REFUNDED)
+    # Refunded at the provider, once each.
+    canceled = [call.body["tid"] for call in kakaopay.calls_of("cancel", ok=True)]
+    assert sorted(canceled) == sorted(refunded.values_list("tid", flat=True))
+    for payment in refunded:
+        assert kakaopay.orders[payment.tid].status == "CANCEL_PAYMENT"
+    for payment in Payment.objects.filter(state=PaymentState.CREDITED):
+        assert kakaopay.orders[payment.tid].status == "SUCCESS_PAYMENT"
+
+
+def toss_race_for_the_goal(toss, *, payers: int, goal: int, amount: int = 10_000) -> None:
+    """The same race with Toss Payments: each payer paid through the hosted checkout page."""
+    credit_at_once(
+        lambda client: pay_with_toss(client, toss, amount), payers=payers, goal=goal, amount=amount
+    )
+    refunded = Payment.objects.filter(state=PaymentState.REFUNDED)
+    # Refunded at Toss, once each, each under a key of its own.
+    canceled = [call.path for call in toss.calls_of("cancel", ok=True)]
+    assert sorted(canceled) == sorted(
+        f"/v1/payments/{key}/cancel" for key in refunded.values_list("provider_key", flat=True)
+    )
+    assert len(set(toss.idempotency_keys)) == len(toss.idempotency_keys)
+    for payment in refunded:
+        at_toss = toss.by_order(payment.partner_order_id)
+        assert at_toss.status == "CANCELED" and len(at_toss.cancels) == 1
+    for payment in Payment.objects.filter(state=PaymentState.CREDITED):
+        at_toss = toss.by_order(payment.partner_order_id)
+        assert at_toss.status == "DONE" and at_toss.balance_amount == amount
+
+
+def credit_at_once(pay_one, *, payers: int, goal: int, amount: int) -> None:
+    """`payers` payers, each with an approved payment of `amount`, credit it to one funding
+    of `goal` at the same moment: exactly as many as fit are credited, the rest refunded."""
     funding = FundingFactory(goal_amount=goal)
     clients = [client_for(AccountFactory()) for _ in range(payers)]
     for client in clients:
-        pay(client, amount)
+        pay_one(client)
     assert Payment.objects.filter(state=PaymentState.APPROVED).count() == payers
 
     def credit(i: int) -> int:
@@ -66,21 +101,24 @@ def race_for_the_goal(kakaopay, *, payers: int, goal: int, amount: int = 10_000)
     assert contributions.count() == winners
     assert contributions.aggregate(total=Sum("amount"))["total"] == funding.current_amount
     assert Payment.objects.filter(state=PaymentState.CREDITED).count() == winners
-    refunded = Payment.objects.filter(state=PaymentState.REFUNDED)
-    assert refunded.count() == payers - winners
-    # Refunded at the provider, once each.
-    canceled = [call.body["tid"] for call in kakaopay.calls_of("cancel", ok=True)]
-    assert sorted(canceled) == sorted(refunded.values_list("tid", flat=True))
-    for payment in refunded:
-        assert kakaopay.orders[payment.tid].status == "CANCEL_PAYMENT"
-    for payment in Payment.objects.filter(state=PaymentState.CREDITED):
-        assert kakaopay.orders[payment.tid].status == "SUCCESS_PAYMENT"
+    assert Payment.objects.filter(state=PaymentState.REFUNDED).count() == payers - winners
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_forty_payers_race_for_a_goal_of_twenty_five_on_postgres(kakaopay):
     race_for_the_goal(kakaopay, payers=40, goal=250_000)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_forty_toss_payers_race_for_a_goal_of_twenty_five_on_postgres(toss):
+    toss_race_for_the_goal(toss, payers=40, goal=250_000)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_toss_payers_race_for_the_goal_on_any_database(toss):
+    toss_race_for_the_goal(toss, payers=8, goal=50_000)
 
 
 @pytest.mark.django_db(transaction=True)
