@@ -20,7 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.kakao import KakaoUser, fetch_kakao_user
 from accounts.models import Account, Follow
 from accounts.selectors import get_active_account
-from accounts.signals import account_deactivated
+from accounts.signals import account_deactivating
 from funsun.api.errors import Conflict, Forbidden, InvalidInput, NotFound, NotSignedIn
 from funsun.images import clean_image, delete_stored
 
@@ -256,15 +256,23 @@ def update_profile(
 def deactivate_account(*, account: Account) -> None:
     """Deactivate `account` and erase its personal data (PRODUCT.md: DELETE /account/).
 
-    Its follows are deleted both ways with the other side's counters kept exact, all its
-    refresh tokens are revoked (its access tokens stop working because simplejwt refuses
-    inactive accounts), and after commit `account_deactivated` lets fundings and payments
-    cancel and refund what is open. Financial rows are left alone. Idempotent.
+    One transaction: `account_deactivating` lets the apps above cancel what the account has
+    open (fundings: cancel, take the contributions back, decide the refunds), its follows
+    are deleted both ways with the other side's counters kept exact, all its refresh tokens
+    are revoked (its access tokens stop working because simplejwt refuses inactive
+    accounts). All of it commits together or none of it does; the refunds themselves go out
+    as background jobs after the commit. Financial rows are left alone. Idempotent.
     """
     with transaction.atomic():
+        if not Account.objects.filter(pk=account.pk, is_active=True).exists():
+            return
+        # First, before any account row is locked: the receivers lock fundings, and a
+        # contribution being credited holds its funding's lock while its insert waits for a
+        # share lock on the contributor's account (the author may be that contributor).
+        account_deactivating.send(sender=Account, account=account)
         locked = Account.objects.select_for_update().get(pk=account.pk)
         if not locked.is_active:
-            return
+            return  # deactivated meanwhile: the other call did (and committed) it all
         outgoing = list(
             Follow.objects.select_for_update()
             .filter(follower=locked)
@@ -305,19 +313,7 @@ def deactivate_account(*, account: Account) -> None:
         locked.set_unusable_password()
         locked.save()
         revoked = _revoke_all_refresh_tokens(locked)
-
-        def after_commit() -> None:
-            delete_stored(old_image)
-            for receiver, result in account_deactivated.send_robust(sender=Account, account=locked):
-                if isinstance(result, Exception):
-                    logger.error(
-                        "account_deactivated receiver %r failed for %s",
-                        receiver,
-                        locked.pk,
-                        exc_info=result,
-                    )
-
-        transaction.on_commit(after_commit)
+        transaction.on_commit(lambda: delete_stored(old_image))
     logger.info("account %s deactivated, %d refresh tokens revoked", account.pk, revoked)
 
 

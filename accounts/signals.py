@@ -4,24 +4,26 @@ accounts is the lowest app (reports -> fundings -> payments -> accounts): it may
 fundings or payments, yet deleting an account must cancel and refund what that account
 has open there (PRODUCT.md, money invariant 6). The higher apps listen instead.
 
-`account_deactivated`
-    Sent once, after the transaction that deactivated an account has committed
-    (`transaction.on_commit`), with `sender=Account` and `account=<the Account>`.
-    At that moment the account is inactive, its personal data is erased, its follows are
-    gone and its refresh tokens are revoked; its financial rows are untouched. Receivers
-    cancel and refund what is still open (fundings, contributions, payments) in their own
-    transactions. They are called with `send_robust`: one receiver failing is logged and
-    does not stop the others nor turn the user's 200 into an error, so a receiver must
-    leave a state its own reconciliation can finish.
+`account_deactivating`
+    Sent once per deactivation, *inside* the transaction that deactivates the account,
+    before the account row is changed, with `sender=Account` and `account=<the Account>`.
+    Receivers make their changes in that same transaction (fundings: cancel the author's
+    fundings, take back their contributions, move the payments to `refunding`), so that the
+    deactivation and everything it cancels commit together or not at all: a process killed
+    half-way leaves nothing changed. Work that talks to the outside world (the provider's
+    refunds) goes out after the commit (`transaction.on_commit`, background jobs). Sent with
+    `send`, not `send_robust`: a receiver that raises rolls the whole deactivation back.
+    A receiver must not wait on anything but database locks, taken in the project's order
+    (fundings before accounts).
 
     Connect in the receiving app's `AppConfig.ready()`:
 
-        from accounts.signals import account_deactivated
+        from accounts.signals import account_deactivating
 
-        @receiver(account_deactivated)
+        @receiver(account_deactivating)
         def cancel_open_fundings(sender, account, **kwargs): ...
 """
 
 from django.dispatch import Signal
 
-account_deactivated = Signal()
+account_deactivating = Signal()

@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Background jobs: `manage.py run_huey` (the consumer), HUEY below.
+    "huey.contrib.djhuey",
+    # Jobs that failed for good, for operators (the admin's "Failed jobs").
+    "jobs",
     "accounts",
     "payments",
     "fundings",
@@ -141,6 +145,55 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background jobs (huey; README "Background jobs") ---------------------------------------
+# The queue lives in Redis when there is one (every app server and consumer, on any machine,
+# shares it), else in a SQLite file beside the SQLite database (or in var/): `make run` needs
+# no broker. JOBS_BACKEND chooses explicitly. The consumer is `manage.py run_huey`.
+JOBS_BACKEND = env.str("JOBS_BACKEND", default="redis" if REDIS_URL else "sqlite")
+if JOBS_BACKEND not in {"sqlite", "redis"}:
+    raise ImproperlyConfigured("JOBS_BACKEND must be 'sqlite' or 'redis'.")
+if JOBS_BACKEND == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("JOBS_BACKEND=redis needs REDIS_URL.")
+_sqlite_name = str(DATABASES["default"]["NAME"])
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and _sqlite_name not in (
+    "",
+    ":memory:",
+):
+    # Beside the database its jobs name rows of: another checkout's consumer never runs them.
+    _jobs_file = Path(_sqlite_name).with_name(Path(_sqlite_name).stem + "-jobs.sqlite3")
+else:
+    _jobs_file = BASE_DIR / "var" / "jobs.sqlite3"
+JOBS_SQLITE_PATH = env.path("JOBS_SQLITE_PATH", default=_jobs_file)
+HUEY = {
+    # The queue's name: its Redis keys are huey.*.<name>, so deployments sharing a Redis
+    # (CACHE_KEY_PREFIX) never run each other's jobs.
+    "name": env.str("JOBS_QUEUE", default=env.str("CACHE_KEY_PREFIX", default="funsun")),
+    # Jobs return nothing worth keeping; failures are recorded by the jobs app.
+    "results": False,
+    # Never inline in a request (djhuey's default follows DEBUG); the tests turn it on.
+    "immediate": False,
+    "utc": True,
+    "consumer": {
+        # Threads: the jobs wait on the network (the payment provider), not on the CPU.
+        "workers": env.int("JOBS_WORKERS", default=2),
+        "worker_type": "thread",
+    },
+}
+if JOBS_BACKEND == "redis":
+    import redis
+
+    HUEY.update(
+        {
+            "huey_class": "huey.RedisHuey",
+            # The database number travels in the URL. A stalled Redis must fail an enqueue
+            # quickly, not hold a request (reconciliation finishes what was not enqueued).
+            "connection_pool": redis.ConnectionPool.from_url(REDIS_URL, socket_connect_timeout=2),
+        }
+    )
+else:
+    Path(JOBS_SQLITE_PATH).parent.mkdir(parents=True, exist_ok=True)
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(JOBS_SQLITE_PATH)})
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.Account"

@@ -16,7 +16,12 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 from funsun.settings import *  # noqa: F403
-from funsun.settings import BASE_DIR, DATABASES
+from funsun.settings import BASE_DIR, DATABASES, HUEY
+
+# Jobs run inline, in memory, when the transaction that asked for them commits (huey's
+# immediate mode): a test sees their outcome at once. Tests of a real consumer start
+# `manage.py run_huey` with the real settings.
+HUEY = {**HUEY, "immediate": True}
 
 # Hashing with PBKDF2's full work factor would dominate the suite's run time; MD5 is
 # used for accounts the tests create, and PBKDF2 still verifies any other hash.

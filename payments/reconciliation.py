@@ -1,9 +1,9 @@
 """The reconciliation job: money the provider holds that our books did not finish with.
 
-Run every minute (`manage.py reconcile_payments`), from any number of machines at once:
-every row is taken with a guarded UPDATE (a state move or a lease), so that one process,
-and only one, talks to the provider about a payment at a time, on SQLite and PostgreSQL
-alike.
+Run every minute (the periodic job in payments/tasks.py, or `manage.py reconcile_payments`),
+from any number of machines at once: every row is taken with a guarded UPDATE (a state move
+or a lease), so that one process, and only one, talks to the provider about a payment at a
+time, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -109,9 +109,17 @@ def reconcile() -> Report:
     for payment_id in stale.values_list("pk", flat=True)[:BATCH]:
         _refund_uncredited(payment_id, report)
 
-    # 2. Refunds decided but not confirmed by the provider (failed call, crash).
+    # 2. Refunds decided but not confirmed by the provider: a failed call, a holder that
+    #    died mid-call (its lease lapsed), or a refund whose job never came (the process
+    #    crashed between the commit and the enqueue): one left unleased longer than a lease
+    #    lasts. A fresh unleased refund is its job's (services/refunds.py).
     unfinished = Payment.objects.filter(state=PaymentState.REFUNDING).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        Q(claimed_until__lt=now)
+        | Q(claimed_until__isnull=True, needs_check=True)
+        | Q(
+            claimed_until__isnull=True,
+            updated_on__lt=now - timedelta(seconds=services.claim_seconds()),
+        )
     )
     for payment_id in unfinished.order_by("updated_on", "id").values_list("pk", flat=True)[:BATCH]:
         if services.claim(payment_id, state=PaymentState.REFUNDING):

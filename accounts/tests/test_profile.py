@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Account, Follow
-from accounts.signals import account_deactivated
+from accounts.signals import account_deactivating
 from conftest import client_for
 from tests.factories import AccountFactory
 
@@ -271,42 +271,49 @@ def test_delete_removes_follows_both_ways_and_keeps_counters_exact(account, auth
         assert other.followee_count == Follow.objects.filter(follower=other).count()
 
 
-def test_delete_sends_account_deactivated_after_commit(
+def test_delete_sends_account_deactivating_inside_its_transaction(
     account, auth_api, django_capture_on_commit_callbacks
 ):
+    """Receivers write in the deactivation's own transaction: both commit, or neither."""
+    from django.db import connection
+
     received = []
 
     def receiver(sender, account, **kwargs):
-        # Runs after commit: the account is already stored as deactivated.
-        received.append((sender, account.pk, Account.objects.get(pk=account.pk).is_active))
+        received.append((sender, account.pk, connection.in_atomic_block))
 
-    account_deactivated.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            response = auth_api.delete("/account/")
-    finally:
-        account_deactivated.disconnect(receiver)
-
-    assert response.status_code == 200
-    assert len(callbacks) == 1
-    assert received == [(Account, account.pk, False)]
-
-
-def test_a_failing_receiver_does_not_fail_the_deletion(
-    account, auth_api, django_capture_on_commit_callbacks
-):
-    def broken(sender, account, **kwargs):
-        raise RuntimeError("refund service down")
-
-    account_deactivated.connect(broken)
+    account_deactivating.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             response = auth_api.delete("/account/")
     finally:
-        account_deactivated.disconnect(broken)
+        account_deactivating.disconnect(receiver)
 
     assert response.status_code == 200
+    assert received == [(Account, account.pk, True)]
     assert Account.objects.get(pk=account.pk).is_active is False
+
+
+def test_a_failing_receiver_rolls_the_deletion_back(account):
+    from accounts.services import deactivate_account
+
+    friend = AccountFactory()
+    Follow.objects.create(follower=account, followee=friend)
+
+    def broken(sender, account, **kwargs):
+        raise RuntimeError("refunds could not be decided")
+
+    account_deactivating.connect(broken)
+    try:
+        with pytest.raises(RuntimeError):
+            deactivate_account(account=account)
+    finally:
+        account_deactivating.disconnect(broken)
+
+    account.refresh_from_db()
+    assert account.is_active is True
+    assert account.email
+    assert Follow.objects.filter(follower=account, followee=friend).exists()
 
 
 def test_no_signal_when_the_deletion_rolls_back(account, django_capture_on_commit_callbacks):

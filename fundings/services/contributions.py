@@ -7,8 +7,11 @@ exactly one approved payment; money that cannot be credited goes back to the pay
 Each decision is one transaction with the funding row locked (`select_for_update`; on
 SQLite the IMMEDIATE transaction takes the database's write lock) plus guarded UPDATEs that
 would refuse a wrong change even without the lock. Provider calls (refunds) come after
-the commit, never while the funding is locked; a refund that the provider does not confirm
-stays `refunding` and the reconciliation job finishes it.
+the commit, never while the funding is locked: the contributor's own refund waits for the
+provider (DELETE /remit/ answers with the outcome); cancelling a funding, deactivating its
+author and an operator's refund answer at once, and a job per payment gives the money back
+(payments/tasks.py). A refund that the provider does not confirm stays `refunding`; the
+job's retries and the reconciliation job finish it.
 """
 
 from __future__ import annotations
@@ -20,19 +23,23 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from accounts.models import Account
+from fundings.errors import (
+    BooksChangedMeanwhile,
+    ContributionRefunded,
+    FundingClosed,
+    FundingPaidOut,
+    NoApprovedPayment,
+    NotTheContributor,
+    RefundNotConfirmed,
+)
 from fundings.models import Contribution, Funding, FundingState, Payout
 from fundings.selectors import visible_fundings
 from fundings.services.checkout import creditable_payment
-from funsun.api.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    PaymentRequired,
-    UpstreamError,
-)
+from funsun.api.errors import NotFound, StateConflict
 from payments import services as payments
 from payments.models import Payment, PaymentState
 from payments.services import RefundProgress
+from payments.tasks import refund_in_background, refund_payment
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +139,7 @@ def credit_payment(*, payer: Account, funding_id: int, amount: int, message: str
             payer=payer, amount=amount, funding_id=funding_id, exclude=tried
         )
         if payment is None:
-            raise PaymentRequired(
+            raise NoApprovedPayment(
                 f"No approved payment of {amount} KRW is waiting to be credited: pay first."
             )
         tried.add(payment.pk)
@@ -154,8 +161,8 @@ def credit_payment(*, payer: Account, funding_id: int, amount: int, message: str
         if refunded is None:
             continue  # consumed meanwhile by a concurrent request: not ours to refund
         if refunded:
-            raise Conflict(f"{outcome} Your payment was refunded.")
-        raise Conflict(f"{outcome} Your payment will be refunded shortly.")
+            raise FundingClosed(f"{outcome} Your payment was refunded.")
+        raise FundingClosed(f"{outcome} Your payment will be refunded shortly.")
 
 
 # --- reads and edits of one contribution ---------------------------------------------------
@@ -171,7 +178,7 @@ def _own_contribution(*, contribution_id: int, actor: Account) -> Contribution:
         raise NotFound("Contribution not found.")
     if contribution.contributor_id != actor.pk:
         if visible_fundings(actor).filter(pk=contribution.funding_id).exists():
-            raise Forbidden("This is not your contribution.")
+            raise NotTheContributor("This is not your contribution.")
         raise NotFound("Contribution not found.")
     return contribution
 
@@ -180,7 +187,7 @@ def update_message(*, contribution_id: int, actor: Account, message: str) -> Con
     """PUT /remit/: the contributor rewrites their message."""
     contribution = _own_contribution(contribution_id=contribution_id, actor=actor)
     if contribution.refunded_on is not None:
-        raise Conflict("This contribution was refunded.")
+        raise ContributionRefunded("This contribution was refunded.")
     Contribution.objects.filter(pk=contribution.pk).update(message=message)
     contribution.message = message
     return contribution
@@ -189,21 +196,25 @@ def update_message(*, contribution_id: int, actor: Account, message: str) -> Con
 # --- refunds -------------------------------------------------------------------------------
 
 
-def _payout_conflict(funding: Funding, *, what: str) -> Conflict | None:
+def _payout_conflict(funding: Funding, *, what: str) -> FundingPaidOut | None:
     """Money can no longer leave a funding once its author asked for it: an operator may be
     transferring it right now. Says which is the case: asked for, or paid out."""
     transferred = list(
         Payout.objects.filter(funding=funding).values_list("transferred_on", flat=True)[:1]
     )
     if funding.state == FundingState.PAID_OUT or (transferred and transferred[0] is not None):
-        return Conflict(f"This funding's money was paid out to its author; {what}.")
+        return FundingPaidOut(f"This funding's money was paid out to its author; {what}.")
     if transferred:
-        return Conflict(f"The author has asked for this funding's money; {what}.")
+        return FundingPaidOut(f"The author has asked for this funding's money; {what}.")
     return None
 
 
-def _take_back(*, contribution_id: int, require_open: bool, reason: str) -> int | None:
-    """Take a contribution out of its funding in one transaction, and decide its refund.
+def _take_back(
+    *, contribution_id: int, require_open: bool, reason: str, background: bool = False
+) -> int | None:
+    """Take a contribution out of its funding in one transaction, and decide its refund:
+    carried out by the caller after the commit (holding the payment's lease), or with
+    `background` by a job enqueued when the transaction commits.
 
     Returns the payment id to refund, or None when the contribution was already refunded.
     """
@@ -218,7 +229,7 @@ def _take_back(*, contribution_id: int, require_open: bool, reason: str) -> int 
         if contribution.refunded_on is not None:
             return None
         if require_open and not funding.is_open:
-            raise Conflict(f"This funding is {funding.status}: its contributions stay.")
+            raise FundingClosed(f"This funding is {funding.status}: its contributions stay.")
         conflict = _payout_conflict(funding, what="its contributions can no longer be refunded")
         if conflict:
             raise conflict
@@ -228,7 +239,8 @@ def _take_back(*, contribution_id: int, require_open: bool, reason: str) -> int 
         taken = Funding.objects.filter(
             pk=funding_id, current_amount__gte=contribution.amount
         ).update(current_amount=F("current_amount") - contribution.amount)
-        started = payments.begin_refund(
+        decide = refund_in_background if background else payments.begin_refund
+        started = decide(
             payment_id=contribution.payment_id,
             from_states=[PaymentState.CREDITED],
             reason=reason,
@@ -236,7 +248,7 @@ def _take_back(*, contribution_id: int, require_open: bool, reason: str) -> int 
         if not (marked and taken and started):
             # Books that disagree with themselves: change nothing, let a person look.
             logger.error("contribution %s could not be taken back consistently", contribution_id)
-            raise Conflict("This contribution cannot be refunded right now.")
+            raise BooksChangedMeanwhile("This contribution cannot be refunded right now.")
     logger.info("contribution %s taken out of funding %s: %s", contribution_id, funding_id, reason)
     return contribution.payment_id
 
@@ -272,7 +284,7 @@ def refund_contribution(
     progress = _refund(contribution, require_open=True, reason="canceled by the contributor")
     contribution.refresh_from_db()
     if progress == RefundProgress.UNCONFIRMED:
-        raise UpstreamError(
+        raise RefundNotConfirmed(
             "The contribution was canceled, but the payment provider did not confirm the "
             "refund yet; it is retried automatically."
         )
@@ -281,18 +293,44 @@ def refund_contribution(
 
 def refund_contribution_by_operator(*, contribution: Contribution) -> bool:
     """An operator refunds a contribution (any funding whose payout nobody asked for). The
-    funding keeps its state: a closed funding is not reopened. True once the provider
-    confirmed."""
-    progress = _refund(contribution, require_open=False, reason="refunded by an operator")
-    return progress == RefundProgress.DONE
+    funding keeps its state: a closed funding is not reopened. The decision commits at once
+    and a job refunds the payment. True when this call took the contribution back; False
+    when it was taken back before (a refund still unconfirmed is pushed again)."""
+    payment_id = _take_back(
+        contribution_id=contribution.pk,
+        require_open=False,
+        reason="refunded by an operator",
+        background=True,
+    )
+    if payment_id is not None:
+        return True
+    _push_unconfirmed(Payment.objects.filter(pk=contribution.payment_id))
+    return False
+
+
+def _push_unconfirmed(payments_waiting) -> int:
+    """Enqueue again the refund jobs of payments whose last attempt failed (the provider
+    did not confirm): an operator's or author's repeat retries now rather than at the job's
+    next back-off. Jobs still waiting their turn are left alone."""
+    ids = list(
+        payments_waiting.filter(state=PaymentState.REFUNDING, needs_check=True).values_list(
+            "pk", flat=True
+        )
+    )
+    for payment_id in ids:
+        refund_payment(payment_id)
+    return len(ids)
 
 
 def cancel_funding(*, funding: Funding) -> Funding:
-    """Cancel a funding and refund every contribution (DELETE /funding/, deactivation).
+    """Cancel a funding and take back every contribution (DELETE /funding/, deactivation).
 
-    The contribution rows stay (money records are never deleted), each marked refunded,
-    and `current_amount` drops to what remains credited (zero). Idempotent: cancelling a
-    canceled funding retries refunds the provider has not confirmed yet.
+    One transaction (a savepoint inside the caller's, for a deactivation): the contribution
+    rows stay (money records are never deleted), each marked refunded, `current_amount`
+    drops to what remains credited (zero), and every payment moves to `refunding`; a refund
+    job per payment is enqueued when the outermost transaction commits, so the caller never
+    waits for the provider. Idempotent: cancelling a canceled funding pushes refunds the
+    provider has not confirmed again.
     """
     with transaction.atomic():
         locked = Funding.objects.select_for_update().filter(pk=funding.pk).first()
@@ -317,7 +355,7 @@ def cancel_funding(*, funding: Funding) -> Funding:
             updated_on=now,
         )
         started = sum(
-            payments.begin_refund(
+            refund_in_background(
                 payment_id=payment_id,
                 from_states=[PaymentState.CREDITED],
                 reason=f"funding {locked.pk} canceled",
@@ -326,47 +364,62 @@ def cancel_funding(*, funding: Funding) -> Funding:
         )
         if marked != len(open_rows) or changed != 1 or started != len(open_rows):
             logger.error("funding %s could not be canceled consistently", locked.pk)
-            raise Conflict("This funding cannot be canceled right now.")
-    logger.info("funding %s canceled; refunding %d contributions", locked.pk, len(open_rows))
-
-    # Outside the lock: the provider gives the money back, one payment at a time.
-    unconfirmed = 0
-    for _, payment_id, _ in open_rows:
-        if not payments.finish_refund(payment_id=payment_id):
-            unconfirmed += 1
-    # Refunds of an earlier cancellation (or contributor refunds) still waiting.
-    waiting = Payment.objects.filter(
-        contribution__funding=locked, state=PaymentState.REFUNDING
-    ).exclude(pk__in=[payment_id for _, payment_id, _ in open_rows])
-    for payment_id in waiting.values_list("pk", flat=True):
-        if not payments.retry_refund(payment_id=payment_id):
-            unconfirmed += 1
-    if unconfirmed:
-        logger.warning(
-            "funding %s: %d refunds not confirmed yet; reconciliation retries them",
-            locked.pk,
-            unconfirmed,
+            raise BooksChangedMeanwhile("This funding cannot be canceled right now.")
+        # Refunds of an earlier cancellation (or contributor refunds) still unconfirmed.
+        pushed = _push_unconfirmed(
+            Payment.objects.filter(contribution__funding=locked).exclude(
+                pk__in=[payment_id for _, payment_id, _ in open_rows]
+            )
         )
+    logger.info(
+        "funding %s canceled; %d refunds decided, %d pushed again",
+        locked.pk,
+        len(open_rows),
+        pushed,
+    )
     locked.refresh_from_db()
     return locked
 
 
-def cancel_fundings_of(*, account: Account) -> int:
-    """Cancel (and refund) every funding of a deactivated account that still holds or takes
-    money: its author can neither receive a payout (the bank account is erased) nor be
-    reached. Fundings already paid out stay as they are. Returns how many were canceled."""
-    fundings = Funding.objects.filter(
-        author=account, state__in=[FundingState.OPEN, FundingState.ACHIEVED], payout__isnull=True
-    )
+def _cancel_all(fundings, *, why: str) -> int:
+    """Cancel each funding in its own savepoint, in primary-key order (the order every
+    funding lock is taken in); one whose payout was asked for meanwhile is left out."""
     canceled = 0
-    for funding in fundings:
+    for funding_id in fundings.order_by("pk").values_list("pk", flat=True):
         try:
-            cancel_funding(funding=funding)
+            cancel_funding(funding=Funding(pk=funding_id))
             canceled += 1
-        except Conflict:
-            logger.exception(
-                "funding %s of deactivated account %s not canceled", funding.pk, account.pk
-            )
+        except StateConflict:
+            logger.exception("funding %s (%s) not canceled", funding_id, why)
+    return canceled
+
+
+def _holding_money():
+    """Fundings that still hold or take money and whose payout nobody asked for."""
+    return Funding.objects.filter(
+        state__in=[FundingState.OPEN, FundingState.ACHIEVED], payout__isnull=True
+    )
+
+
+def cancel_fundings_of(*, account: Account) -> int:
+    """Cancel every funding of an account being deactivated that still holds or takes money:
+    its author can neither receive a payout (the bank account is erased) nor be reached.
+    Called inside the deactivation's transaction (accounts' `account_deactivating`), so that
+    the deactivation and these cancellations commit together or not at all; the refunds go
+    out as jobs after that commit. Fundings already paid out, or whose payout was asked
+    for, stay as they are. Returns how many were canceled."""
+    return _cancel_all(_holding_money().filter(author=account), why=f"author {account.pk}")
+
+
+def cancel_fundings_of_inactive_authors() -> int:
+    """The repair: any funding of a deactivated author still holding or taking money (left
+    by a deactivation from before the two committed together, or by a funding opened while
+    the deactivation ran) is canceled and its contributions refunded. Idempotent; run every
+    minute (fundings/tasks.py) and by `manage.py reconcile_payments`."""
+    stranded = _holding_money().filter(author__is_active=False)
+    canceled = _cancel_all(stranded, why="deactivated author")
+    if canceled:
+        logger.warning("%d fundings of deactivated authors canceled by the repair", canceled)
     return canceled
 
 

@@ -123,11 +123,17 @@ def test_refund_not_confirmed_by_the_provider_is_502_and_retried(kakaopay):
     assert cancels(kakaopay) == [payment.tid]
 
 
-def test_deleting_a_funding_with_contributions_cancels_and_refunds_them_all(kakaopay):
+def test_deleting_a_funding_with_contributions_cancels_and_refunds_them_all(
+    kakaopay, django_capture_on_commit_callbacks
+):
     funding = FundingFactory(goal_amount=30_000)
     contributions = [give(funding, 10_000) for _ in range(3)]
     assert Funding.objects.get(pk=funding.pk).state == FundingState.ACHIEVED
-    response = client_for(funding.author).delete("/funding/", f"id={funding.pk}", content_type=FORM)
+    # The refund jobs run (inline, in the tests) once the cancellation commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(funding.author).delete(
+            "/funding/", f"id={funding.pk}", content_type=FORM
+        )
     assert response.status_code == 200, response.content
     funding.refresh_from_db()
     assert funding.state == FundingState.CANCELED
@@ -139,18 +145,22 @@ def test_deleting_a_funding_with_contributions_cancels_and_refunds_them_all(kaka
     assert not Contribution.objects.filter(refunded_on__isnull=True).exists()
     assert set(Payment.objects.values_list("state", flat=True)) == {PaymentState.REFUNDED}
     # Cancelling again refunds nothing more.
-    cancel_funding(funding=funding)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_funding(funding=funding)
     assert len(cancels(kakaopay)) == 3
 
 
-def test_cancel_funding_with_a_failing_provider_leaves_it_to_reconciliation(kakaopay):
+def test_cancel_funding_with_a_failing_provider_leaves_it_to_reconciliation(
+    kakaopay, django_capture_on_commit_callbacks
+):
     from payments.reconciliation import reconcile
 
     funding = FundingFactory()
     give(funding, 10_000)
     give(funding, 20_000)
     kakaopay.fail("cancel", status=500, times=2)
-    cancel_funding(funding=funding)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_funding(funding=funding)
     funding.refresh_from_db()
     assert funding.state == FundingState.CANCELED and funding.current_amount == 0
     assert Payment.objects.filter(state=PaymentState.REFUNDING).count() == 2
@@ -193,29 +203,36 @@ def test_deactivating_an_author_cancels_and_refunds_their_fundings(
     assert len(cancels(kakaopay)) == 2
 
 
-def test_operator_refund_of_a_contribution(kakaopay):
+def test_operator_refund_of_a_contribution(kakaopay, django_capture_on_commit_callbacks):
     funding = FundingFactory(goal_amount=10_000)
     contribution = give(funding, 10_000)
     assert Funding.objects.get(pk=funding.pk).state == FundingState.ACHIEVED
-    assert refund_contribution_by_operator(contribution=contribution) is True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert refund_contribution_by_operator(contribution=contribution) is True
     funding.refresh_from_db()
     assert funding.current_amount == 0
     assert funding.state == FundingState.ACHIEVED  # closed stays closed
-    assert refund_contribution_by_operator(contribution=contribution) is True
+    assert Payment.objects.get(pk=contribution.payment_id).state == PaymentState.REFUNDED
+    with django_capture_on_commit_callbacks(execute=True):
+        assert refund_contribution_by_operator(contribution=contribution) is False
     assert len(cancels(kakaopay)) == 1
 
 
-def test_admin_refund_action_on_contributions(kakaopay, client):
-    """An operator refunds contributions from the contribution admin's action."""
+def test_admin_refund_action_on_contributions(kakaopay, client, django_capture_on_commit_callbacks):
+    """An operator refunds contributions from the contribution admin's action: taken back
+    at once, refunded by the payments' jobs."""
     funding = FundingFactory(goal_amount=50_000)
     first, second = give(funding, 10_000), give(funding, 20_000)
     client.force_login(AccountFactory(is_staff=True, is_superuser=True))
-    response = client.post(
-        "/admin/fundings/contribution/",
-        {"action": "refund_contributions", "_selected_action": [first.pk, second.pk]},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/fundings/contribution/",
+            {"action": "refund_contributions", "_selected_action": [first.pk, second.pk]},
+            follow=True,
+        )
     assert response.status_code == 200
     assert Funding.objects.get(pk=funding.pk).current_amount == 0
     assert len(cancels(kakaopay)) == 2
-    assert "2 contribution(s) refunded." in [str(m) for m in response.context["messages"]]
+    assert "2 contribution(s) taken back; their payments are being refunded." in [
+        str(m) for m in response.context["messages"]
+    ]

@@ -1,9 +1,19 @@
 """Money going back: decide a refund, carry it out at the provider, finish one left half-way.
 
-Deciding (`begin_refund`: -> refunding, holding the lease) is a guarded move that the
-caller may make inside its own transaction; the provider is called afterwards, outside any
-transaction (`finish_refund`). A refund the provider did not confirm stays `refunding`,
-flagged `needs_check`, and the reconciliation job finishes it.
+Deciding (`begin_refund`: -> refunding) is a guarded move that the caller may make inside
+its own transaction; the provider is called afterwards, outside any transaction, by whoever
+holds the payment's lease (`finish_refund`): the deciding process itself (`lease=True`), or
+the payment's refund job (`lease=False`; payments/tasks.py, enqueued when the decision
+commits, takes the lease with `refund_by_job`). A refund the provider did not confirm stays
+`refunding`, flagged `needs_check`, and the job's retries or reconciliation finish it.
+
+Who may take a `refunding` payment:
+- lease held (`claimed_until` in the future): nobody but its holder;
+- lease lapsed: its holder died mid-call; reconciliation (or a job) takes over, asking the
+  provider's lookup first;
+- no lease, `needs_check`: an attempt failed; the job's next retry or reconciliation;
+- no lease, no check: decided, waiting for its job; reconciliation takes it only once it
+  has waited longer than a lease lasts (the enqueue was lost: a crash right after commit).
 """
 
 from __future__ import annotations
@@ -35,12 +45,16 @@ class RefundProgress(enum.StrEnum):
     UNCONFIRMED = "unconfirmed"  # the provider failed: reconciliation retries it
 
 
-def begin_refund(*, payment_id: int, from_states: Iterable[str], reason: str) -> bool:
-    """Decide that the money goes back: -> refunding, holding the lease for this process.
+def begin_refund(
+    *, payment_id: int, from_states: Iterable[str], reason: str, lease: bool = True
+) -> bool:
+    """Decide that the money goes back: -> refunding.
 
     For a credited payment call it inside the transaction that takes the money out of what
-    it bought, so that both happen or neither. The provider is called afterwards
-    (`finish_refund`), outside that transaction.
+    it bought, so that both happen or neither. The provider is called afterwards, outside
+    that transaction: with `lease=True` by this process, which holds the lease from now on
+    (`finish_refund`); with `lease=False` by the payment's refund job, which takes the lease
+    itself (`refund_by_job`).
     """
     return transition(
         payment_id,
@@ -48,7 +62,7 @@ def begin_refund(*, payment_id: int, from_states: Iterable[str], reason: str) ->
         to_state=PaymentState.REFUNDING,
         kind="refund_requested",
         note=reason,
-        claimed_until=timezone.now() + timedelta(seconds=claim_seconds()),
+        claimed_until=(timezone.now() + timedelta(seconds=claim_seconds())) if lease else None,
     )
 
 
@@ -131,6 +145,26 @@ def retry_refund(*, payment_id: int) -> bool:
     if not claim(payment_id, state=PaymentState.REFUNDING):
         return Payment.objects.filter(pk=payment_id, state=PaymentState.REFUNDED).exists()
     return finish_refund(payment_id=payment_id, lookup_first=True)
+
+
+def refund_by_job(*, payment_id: int) -> RefundProgress:
+    """The refund job's step: take the lease and refund, unless another process holds it.
+
+    A payment whose earlier attempt failed (`needs_check`) is looked up first, so that a
+    refund that happened after all is recorded, never repeated. Nothing left to refund
+    (refunded meanwhile) is DONE.
+    """
+    if not claim(payment_id, state=PaymentState.REFUNDING):
+        state = Payment.objects.filter(pk=payment_id).values_list("state", flat=True).first()
+        if state == PaymentState.REFUNDING:
+            return RefundProgress.IN_PROGRESS
+        if state != PaymentState.REFUNDED:
+            logger.error("refund job for payment %s found it %s", payment_id, state)
+        return RefundProgress.DONE
+    checked = Payment.objects.filter(pk=payment_id, needs_check=True).exists()
+    if finish_refund(payment_id=payment_id, lookup_first=checked):
+        return RefundProgress.DONE
+    return RefundProgress.UNCONFIRMED
 
 
 def await_refund(*, payment_id: int) -> RefundProgress:
