@@ -34,8 +34,11 @@ install-runtime:
 	@echo "SECURE_SSL_REDIRECT=false" >> $@
 
 # Install, migrate, load the demo data when its accounts are missing, say where to go, and
-# serve with gunicorn on HOST:PORT. Payment return URLs follow HOST:PORT unless
-# PUBLIC_BASE_URL is set (environment or .env).
+# serve with gunicorn on HOST:PORT, with the background jobs' consumer beside it (refunds,
+# reconciliation; README "Background jobs"): started first, stopped when gunicorn stops
+# (Ctrl-C, or a TERM to the process group: the EXIT trap runs either way; INT lets a job
+# under way finish). Payment return URLs follow HOST:PORT unless PUBLIC_BASE_URL is set
+# (environment or .env).
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
@@ -46,10 +49,14 @@ run: install .env
 	@echo "  Swagger UI  $(BASE_URL)/swagger/   POST /account/login, then Authorize with the access_token"
 	@echo "  ReDoc       $(BASE_URL)/redoc/"
 	@echo "  Admin       $(BASE_URL)/admin/     an operator account first: make superuser"
+	@echo "  Jobs        refunds and reconciliation: manage.py run_huey, started with the server"
 	@echo
 	@if [ -z "$${PUBLIC_BASE_URL:-}" ] && ! grep -q '^PUBLIC_BASE_URL=' .env; then \
 	  export PUBLIC_BASE_URL=$(BASE_URL); fi; \
-	exec $(BIN)/gunicorn funsun.wsgi -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT)
+	$(BIN)/python manage.py run_huey --flush-locks & jobs=$$!; \
+	trap 'kill -INT $$jobs 2>/dev/null; wait $$jobs 2>/dev/null' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
+	$(BIN)/gunicorn funsun.wsgi -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 # An operator (staff + superuser) for /admin/: asks for an email, a username, a password.
 superuser: install .env
