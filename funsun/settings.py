@@ -366,9 +366,7 @@ KAKAOPAY_TIMEOUT_SECONDS = env.float("KAKAOPAY_TIMEOUT_SECONDS", default=15.0)
 # Toss Payments (docs/TOSS.md): the server API, its keys (a secret key for the server, a client
 # key for the checkout page's payment window; payments/checks.py refuses a missing or mixed
 # pair) and the window's script. Toss publishes no response time; 15 s like Kakao Pay.
-TOSS_API_BASE_URL = env.str("TOSS_API_BASE_URL", default="https://api.tosspayments.com").rstrip(
-    "/"
-)
+TOSS_API_BASE_URL = env.str("TOSS_API_BASE_URL", default="https://api.tosspayments.com").rstrip("/")
 TOSS_SECRET_KEY = env.str("TOSS_SECRET_KEY", default="")
 TOSS_CLIENT_KEY = env.str("TOSS_CLIENT_KEY", default="")
 TOSS_SDK_URL = env.str("TOSS_SDK_URL", default="https://js.tosspayments.com/v2/standard")
