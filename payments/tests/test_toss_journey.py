@@ -189,7 +189,7 @@ def test_the_whole_journey_as_the_app_walks_it(toss, payer, client):
     assert_books_agree(toss)
 
 
-def test_refunds_go_back_once_each(toss, client):
+def test_refunds_go_back_once_each(toss, client, django_capture_on_commit_callbacks):
     """DELETE /remit/, over the goal, funding canceled: each a Toss cancel with its own key."""
     funding = FundingFactory(goal_amount=30_000)
     pay_with_toss(client, toss, 10_000)
@@ -223,9 +223,10 @@ def test_refunds_go_back_once_each(toss, client):
         pay_with_toss(other, toss, 10_000)
         assert remit(other, funding).status_code == 201
     author = client_for(funding.author)
-    canceled = author.delete(
-        "/funding/", f"id={funding.pk}", content_type="application/x-www-form-urlencoded"
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the refund jobs, inline
+        canceled = author.delete(
+            "/funding/", f"id={funding.pk}", content_type="application/x-www-form-urlencoded"
+        )
     assert canceled.json() == {"detail": "canceled"}
     assert Payment.objects.filter(state=PaymentState.REFUNDED).count() == 4
     assert toss.count("cancel") == 4

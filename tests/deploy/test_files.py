@@ -129,7 +129,7 @@ def test_nginx_passes_the_proxy_headers_django_trusts():
 
 
 def test_systemd_units_name_files_that_exist():
-    for unit in ("funsun.service", "funsun-reconcile.service"):
+    for unit in ("funsun.service", "funsun-jobs.service"):
         text = (DEPLOY / "systemd" / unit).read_text()
         (exec_start,) = re.findall(r"^ExecStart=(.+)$", text, re.MULTILINE)
         argv = shlex.split(exec_start)
@@ -144,14 +144,25 @@ def test_systemd_units_name_files_that_exist():
     assert "server 127.0.0.1:8000;" in (DEPLOY / "nginx" / "funsun.conf").read_text()
 
 
-def test_reconcile_timer_runs_the_reconcile_command_every_minute():
-    timer = (DEPLOY / "systemd" / "funsun-reconcile.timer").read_text()
-    assert "Unit=funsun-reconcile.service" in timer
-    assert re.search(r"^OnCalendar=\*-\*-\* \*:\*:00$", timer, re.MULTILINE)
-    service = (DEPLOY / "systemd" / "funsun-reconcile.service").read_text()
-    assert "manage.py reconcile_payments" in service
-    assert "Type=oneshot" in service
+def test_jobs_unit_runs_the_consumer_and_reconciliation_is_a_periodic_job():
+    service = (DEPLOY / "systemd" / "funsun-jobs.service").read_text()
+    assert "manage.py run_huey --flush-locks" in service
+    assert "KillSignal=SIGINT" in service  # huey's graceful stop
+    assert "Restart=always" in service
+    # Reconciliation runs inside the consumer now: no timer of its own.
+    assert not list((DEPLOY / "systemd").glob("*.timer"))
+    assert "run_huey" in get_commands(), "manage.py has no run_huey command"
     assert "reconcile_payments" in get_commands(), "manage.py has no reconcile_payments command"
+    import datetime
+
+    from huey.contrib.djhuey import HUEY
+
+    import fundings.tasks  # noqa: F401
+    import payments.tasks  # noqa: F401
+
+    # What the consumer's scheduler would enqueue at any minute.
+    due = {task.name for task in HUEY.read_periodic(datetime.datetime(2026, 12, 24, 18, 7))}
+    assert {"reconcile_payments", "cancel_stranded_fundings"} <= due
 
 
 def test_systemd_accepts_the_units(tmp_path):
@@ -315,7 +326,9 @@ def test_compose_wires_postgresql_and_redis_into_the_app():
     assert app["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert app["depends_on"]["db"]["condition"] == "service_healthy"
     assert services["migrate"]["entrypoint"][-2:] == ["migrate", "--noinput"]
-    assert "manage.py reconcile_payments" in " ".join(services["reconcile"]["entrypoint"])
+    assert services["jobs"]["entrypoint"][-3:] == ["manage.py", "run_huey", "--flush-locks"]
+    assert services["jobs"]["environment"]["REDIS_URL"] == env["REDIS_URL"]
+    assert "reconcile" not in services
     assert app["ports"] == ["127.0.0.1:8000:8000"]
 
 
