@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 TAGS = ["remit"]
 HTML = OpenApiResponse(OpenApiTypes.STR, description="A small HTML page for the buyer.")
 REDIRECT = OpenApiResponse(description="To the approval, cancel or fail URL (API.md, step 2).")
+LIMITED = error("Too many calls from this address; retry after Retry-After seconds.")
 # Toss's code when the buyer cancels in the window: the app's cancel URL, not its fail URL.
 BUYER_CANCELED = "PAY_PROCESS_CANCELED"
 
@@ -127,7 +128,14 @@ class TossSuccessView(_ReturnView):
             OpenApiParameter("orderId", str, required=True),
             OpenApiParameter("amount", int, required=True),
         ],
-        responses={302: REDIRECT, (202, "text/html"): HTML, (400, "text/html"): HTML},
+        responses={
+            302: REDIRECT,
+            (202, "text/html"): HTML,
+            (400, "text/html"): HTML,
+            (404, "text/html"): HTML,
+            (409, "text/html"): HTML,
+            429: LIMITED,
+        },
     )
     def get(self, request):
         query = request.query_params
@@ -203,7 +211,7 @@ class TossFailView(_ReturnView):
             OpenApiParameter("message", str),
             OpenApiParameter("orderId", str),
         ],
-        responses={302: REDIRECT},
+        responses={302: REDIRECT, 429: LIMITED},
     )
     def get(self, request):
         query = request.query_params
@@ -239,7 +247,7 @@ class TossWebhookView(APIView):
         responses={
             200: error("What the payment now is (`detail`)."),
             400: error("Not JSON, or no `data.orderId`."),
-            429: error("Too many calls from this address."),
+            429: LIMITED,
         },
     )
     def post(self, request):
