@@ -43,6 +43,8 @@ class KakaoUser:
     gender: str | None = None
     age_range: str | None = None
     birthday: str | None = None
+    # Kakao says whether the birthday is on the solar or the lunar calendar.
+    birthday_type: str = "solar"
 
 
 def fetch_kakao_user(access_token: str) -> KakaoUser:
@@ -110,6 +112,7 @@ def parse_kakao_user(data: Any) -> KakaoUser:
         gender=_short(account.get("gender")),
         age_range=_short(account.get("age_range")),
         birthday=_birthday(account.get("birthday")),
+        birthday_type="lunar" if account.get("birthday_type") == "LUNAR" else "solar",
     )
 
 

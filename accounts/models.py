@@ -42,12 +42,20 @@ class AccountManager(BaseUserManager):
         return self._create(email, password, **extra)
 
 
+class BirthdayType(models.TextChoices):
+    """Which calendar `birthday` is on (Kakao's `birthday_type`, SOLAR or LUNAR)."""
+
+    SOLAR = "solar", "solar"
+    LUNAR = "lunar", "lunar"
+
+
 class Account(AbstractBaseUser, PermissionsMixin):
     # A Kakao user's id is its Kakao id (up to 19 digits) as a string.
     id = models.CharField(primary_key=True, max_length=64, default=new_local_account_id)
     email = models.EmailField(unique=True, null=True, blank=True)
     username = models.CharField(max_length=20)
     birthday = models.CharField(max_length=4, null=True, blank=True)
+    birthday_type = models.CharField(max_length=5, choices=BirthdayType, default=BirthdayType.SOLAR)
     image = models.ImageField(upload_to=random_upload_path("account"), null=True, blank=True)
     bank_account = models.CharField(max_length=100, null=True, blank=True)
     gender = models.CharField(max_length=20, null=True, blank=True)

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.kakao import is_valid_mmdd
-from accounts.models import Account
+from accounts.models import Account, BirthdayType
 from funsun.images import image_url
 
 USERNAME_MAX = 20
@@ -62,6 +62,9 @@ class MyProfileSerializer(ProfileSerializer):
     """Your own profile: the private fields too."""
 
     bank_account = serializers.CharField(allow_null=True)
+    birthday_type = serializers.ChoiceField(
+        choices=BirthdayType.choices, help_text="The calendar `birthday` is on."
+    )
     gender = serializers.CharField(allow_null=True)
     age_range = serializers.CharField(allow_null=True)
 
@@ -168,6 +171,11 @@ class ProfileUpdateSerializer(serializers.Serializer):
         allow_null=True,
         max_length=4,
         help_text='MMDD of a real day; "" clears it.',
+    )
+    birthday_type = serializers.ChoiceField(
+        choices=BirthdayType.choices,
+        required=False,
+        help_text='"solar" or "lunar": the calendar `birthday` is on (Kakao says at sign-up).',
     )
     bank_account = serializers.CharField(
         required=False,

@@ -20,7 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.kakao import KakaoUser, fetch_kakao_user
 from accounts.models import Account, Follow
 from accounts.selectors import get_active_account
-from accounts.signals import account_deactivating
+from accounts.signals import account_deactivating, followed
 from funsun.api.errors import Conflict, Forbidden, InvalidInput, NotFound, NotSignedIn
 from funsun.images import clean_image, delete_stored
 
@@ -103,6 +103,7 @@ def _create_kakao_account(kakao_user: KakaoUser) -> tuple[Account, bool]:
                     gender=kakao_user.gender,
                     age_range=kakao_user.age_range,
                     birthday=kakao_user.birthday,
+                    birthday_type=kakao_user.birthday_type,
                 )
             logger.info("account %s created from Kakao login", account.pk)
             return account, True
@@ -208,6 +209,7 @@ def update_profile(
     account: Account,
     username: str | _Keep = KEEP,
     birthday: str | _Keep | None = KEEP,
+    birthday_type: str | _Keep = KEEP,
     bank_account: str | _Keep | None = KEEP,
     image: UploadedFile | None = None,
     delete_image: bool = False,
@@ -227,6 +229,7 @@ def update_profile(
             for field, value in (
                 ("username", username),
                 ("birthday", birthday),
+                ("birthday_type", birthday_type),
                 ("bank_account", bank_account),
             ):
                 if value is not KEEP:
@@ -347,6 +350,9 @@ def follow(*, follower: Account, followee_id: str) -> Follow:
             row = Follow.objects.create(follower=follower, followee=followee)
             _adjust_follow_counters(
                 follower_id=follower.pk, followee_id=followee.pk, delta=1, require_active=True
+            )
+            transaction.on_commit(
+                lambda: followed.send(Follow, follower_id=follower.pk, followee_id=followee.pk)
             )
     except IntegrityError as exc:
         raise InvalidInput(ALREADY_FOLLOW) from exc

@@ -22,8 +22,13 @@ has open there (PRODUCT.md, money invariant 6). The higher apps listen instead.
 
         @receiver(account_deactivating)
         def cancel_open_fundings(sender, account, **kwargs): ...
+
+`followed`
+    Sent after a follow committed (`transaction.on_commit`), with `sender=Follow`,
+    `follower_id` and `followee_id`. Receivers (notifications) must be idempotent.
 """
 
 from django.dispatch import Signal
 
 account_deactivating = Signal()
+followed = Signal()

@@ -235,7 +235,7 @@ class AccountView(APIView):
             account=request.user,
             **{
                 field: data[field]
-                for field in ("username", "birthday", "bank_account")
+                for field in ("username", "birthday", "birthday_type", "bank_account")
                 if field in data
             },
             image=data.get("image"),

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "payments",
     "fundings",
     "reports",
+    "notifications",
+    "web",
     # Demo data for a local server (manage.py seed_demo); refuses production-like setups.
     "demo",
 ]
@@ -355,6 +358,19 @@ SPECTACULAR_SETTINGS = {
 # --- Kakao and payments -------------------------------------------------------------------
 KAKAO_API_BASE_URL = env.str("KAKAO_API_BASE_URL", default="https://kapi.kakao.com").rstrip("/")
 KAKAO_TIMEOUT_SECONDS = env.float("KAKAO_TIMEOUT_SECONDS", default=5.0)
+# Sign-in with Kakao on the share pages (web/kakao.py): OAuth 2's authorization code flow.
+KAKAO_AUTH_BASE_URL = env.str("KAKAO_AUTH_BASE_URL", default="https://kauth.kakao.com").rstrip(
+    "/"
+)
+KAKAO_REST_API_KEY = env.str("KAKAO_REST_API_KEY", default="")
+KAKAO_CLIENT_SECRET = env.str("KAKAO_CLIENT_SECRET", default="")
+
+# Push through Firebase Cloud Messaging (notifications/push.py): without a service-account
+# file, notifications stay in the app.
+FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.com")
+FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=10.0)
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
 KAKAOPAY_API_BASE_URL = env.str(
     "KAKAOPAY_API_BASE_URL", default="https://open-api.kakaopay.com"

@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include("fundings.urls")),
     path("", include("payments.urls")),
     path("", include("reports.urls")),
+    path("", include("notifications.urls")),
+    path("", include("web.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("swagger.json", SpectacularAPIView.as_view(), {"format": "json"}, name="schema-json"),

@@ -25,6 +25,7 @@ def test_first_login_creates_the_account_from_kakao(api, kakao):
         "email": "gildong.hong@kakao.example",
         "username": "홍길동",
         "birthday": "1130",
+        "birthday_type": "solar",
         "image": None,
         "follower": 0,
         "followee": 0,

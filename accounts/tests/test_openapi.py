@@ -74,11 +74,13 @@ def test_the_wire_shapes_are_described(schema):
     user = component(schema, signed_in["properties"]["user"]["$ref"])
     assert set(user["properties"]) == {
         "id", "email", "username", "birthday", "image", "follower", "followee",
-        "bank_account", "gender", "age_range",
+        "bank_account", "birthday_type", "gender", "age_range",
     }  # fmt: skip
     put = schema["paths"]["/account/"]["put"]["requestBody"]["content"]["multipart/form-data"]
     fields = component(schema, put["schema"]["$ref"])["properties"]
-    assert set(fields) == {"username", "birthday", "bank_account", "image", "image_delete"}
+    assert set(fields) == {
+        "username", "birthday", "birthday_type", "bank_account", "image", "image_delete",
+    }  # fmt: skip
     assert fields["image"]["format"] == "binary"
     search = schema["paths"]["/account/search"]["get"]
     assert {p["name"] for p in search["parameters"]} == {"username", "page"}

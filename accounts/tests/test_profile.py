@@ -13,7 +13,7 @@ from tests.factories import AccountFactory
 pytestmark = pytest.mark.django_db
 
 PROFILE_KEYS = {"id", "email", "username", "birthday", "image", "follower", "followee"}
-MY_PROFILE_KEYS = PROFILE_KEYS | {"bank_account", "gender", "age_range"}
+MY_PROFILE_KEYS = PROFILE_KEYS | {"bank_account", "birthday_type", "gender", "age_range"}
 
 
 def follow(client, account_id):
@@ -37,6 +37,7 @@ def test_post_answers_my_profile():
         "email": "me@example.com",
         "username": me.username,
         "birthday": "0229",
+        "birthday_type": "solar",
         "image": None,
         "follower": 0,
         "followee": 0,

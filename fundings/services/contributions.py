@@ -35,6 +35,12 @@ from fundings.errors import (
 from fundings.models import Contribution, Funding, FundingState, Payout
 from fundings.selectors import visible_fundings
 from fundings.services.checkout import creditable_payment
+from fundings.signals import (
+    contribution_credited,
+    contribution_refunded,
+    funding_achieved,
+    funding_canceled,
+)
 from funsun.api.errors import NotFound, StateConflict
 from payments import services as payments
 from payments.models import Payment, PaymentState
@@ -122,6 +128,11 @@ def _credit_in_transaction(
         )
         if added != 1:  # impossible under the lock; the guard refuses it all the same
             raise _Refused
+        transaction.on_commit(
+            lambda: contribution_credited.send(Contribution, contribution_id=contribution.pk)
+        )
+        if funding.current_amount + amount == funding.goal_amount:
+            transaction.on_commit(lambda: funding_achieved.send(Funding, funding_id=funding_id))
     logger.info("payment %s credited to funding %s: %s KRW", payment_id, funding_id, amount)
     return contribution
 
@@ -282,6 +293,10 @@ def refund_contribution(
     """
     contribution = _own_contribution(contribution_id=contribution_id, actor=actor)
     progress = _refund(contribution, require_open=True, reason="canceled by the contributor")
+    if progress == RefundProgress.DONE:
+        transaction.on_commit(
+            lambda: contribution_refunded.send(Contribution, contribution_id=contribution.pk)
+        )
     contribution.refresh_from_db()
     if progress == RefundProgress.UNCONFIRMED:
         raise RefundNotConfirmed(
@@ -369,6 +384,12 @@ def cancel_funding(*, funding: Funding) -> Funding:
         pushed = _push_unconfirmed(
             Payment.objects.filter(contribution__funding=locked).exclude(
                 pk__in=[payment_id for _, payment_id, _ in open_rows]
+            )
+        )
+        taken_back = [pk for pk, _, _ in open_rows]
+        transaction.on_commit(
+            lambda: funding_canceled.send(
+                Funding, funding_id=locked.pk, contribution_ids=taken_back
             )
         )
     logger.info(

@@ -16,6 +16,7 @@ from accounts.models import Account
 from fundings.errors import NotTheAuthor
 from fundings.models import Contribution, Funding
 from fundings.services.contributions import cancel_funding
+from fundings.signals import funding_opened, review_posted
 from funsun.api.errors import NotFound
 from funsun.images import delete_stored
 
@@ -69,6 +70,7 @@ def create_funding(
             funding.image = stored
         with transaction.atomic():
             funding.save()
+            transaction.on_commit(lambda: funding_opened.send(Funding, funding_id=funding.pk))
     except Exception:
         # The row was not written: its file must not stay behind.
         delete_stored(stored)
@@ -125,6 +127,10 @@ def update_funding(
                 replaced = [getattr(current, name).name for name in IMAGE_FIELDS if name in changes]
                 Funding.objects.filter(pk=funding.pk).update(**changes, updated_on=timezone.now())
                 _delete_after_commit(replaced)
+                if changes.get("review"):
+                    transaction.on_commit(
+                        lambda: review_posted.send(Funding, funding_id=funding.pk)
+                    )
     except Exception:
         for name in stored:
             delete_stored(name)

@@ -16,6 +16,7 @@ from accounts.models import Account
 from fundings.errors import NotTheAuthor, PayoutRefused
 from fundings.models import Funding, FundingState, FundingStatus, Payout
 from fundings.selectors import visible_fundings
+from fundings.signals import payout_transferred
 from funsun.api.errors import InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def record_transfer(*, payout_id: int, actor: Account, reference: str) -> Payout
         payout.transferred_by = actor
         payout.reference = reference
         payout.save(update_fields=["transferred_on", "transferred_by", "reference"])
+        transaction.on_commit(lambda: payout_transferred.send(Payout, payout_id=payout.pk))
     logger.info(
         "payout %s transferred (funding %s) recorded by %s", payout.pk, funding.pk, actor.pk
     )

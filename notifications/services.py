@@ -1,0 +1,119 @@
+"""Writes of notifications: creating them once per event, reading, settings, devices.
+
+A notification is created at most once per (recipient, kind, event): the unique constraint
+decides, so a replayed signal, a retried job or a periodic job run twice add nothing. A kind
+the recipient turned off creates nothing (their list and unread count never hold it), and
+neither does anything for a deactivated account.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from funsun.api.errors import InvalidInput, NotFound
+from notifications import push
+from notifications.kinds import Kind
+from notifications.models import Device, Notification, NotificationSetting, PushSetting
+
+logger = logging.getLogger(__name__)
+
+
+def wanted_by(recipient_ids: Iterable[str], kind: str) -> list[str]:
+    """The active accounts among `recipient_ids` that have `kind` on, in id order."""
+    ids = {str(pk) for pk in recipient_ids}
+    off = set(
+        NotificationSetting.objects.filter(
+            account_id__in=ids, kind=kind, enabled=False
+        ).values_list("account_id", flat=True)
+    )
+    active = Account.objects.filter(pk__in=ids - off, is_active=True)
+    return sorted(active.values_list("pk", flat=True))
+
+
+def notify(
+    *,
+    recipient_id: str,
+    kind: str,
+    event_key: str,
+    actor_id: str | None = None,
+    funding_id: int | None = None,
+    data: dict | None = None,
+    now: datetime | None = None,
+) -> Notification | None:
+    """Create the notification of an event for one recipient (who wants it: see
+    wanted_by); None when it exists already. Its pushes are enqueued on commit."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            notification, created = Notification.objects.get_or_create(
+                recipient_id=recipient_id,
+                kind=kind,
+                event_key=event_key,
+                defaults={
+                    "actor_id": actor_id,
+                    "funding_id": funding_id,
+                    "data": data or {},
+                    "created_on": now,
+                },
+            )
+            if created:
+                push.plan_deliveries(notification, now=now)
+    except IntegrityError:
+        return None  # a concurrent replay of the same event created it
+    return notification if created else None
+
+
+def notify_all(recipient_ids: Iterable[str], **event) -> int:
+    """notify() for every recipient who wants this kind; how many were created."""
+    return sum(
+        notify(recipient_id=pk, **event) is not None
+        for pk in wanted_by(recipient_ids, event["kind"])
+    )
+
+
+# --- the API's writes ---------------------------------------------------------------------
+
+
+def mark_read(*, account: Account, notification_id: int | None, now: datetime | None = None):
+    """One notification (404 when not theirs) or all of them; read ones stay as they were."""
+    now = now or timezone.now()
+    mine = Notification.objects.filter(recipient=account)
+    if notification_id is not None:
+        if not mine.filter(pk=notification_id).exists():
+            raise NotFound("Notification not found.")
+        mine = mine.filter(pk=notification_id)
+    return mine.filter(read_on__isnull=True).update(read_on=now)
+
+
+def update_settings(*, account: Account, kinds: dict[str, bool], push_on: bool | None) -> None:
+    with transaction.atomic():
+        for kind, enabled in kinds.items():
+            NotificationSetting.objects.update_or_create(
+                account=account, kind=Kind(kind), defaults={"enabled": enabled}
+            )
+        if push_on is not None:
+            PushSetting.objects.update_or_create(account=account, defaults={"enabled": push_on})
+
+
+def register_device(*, account: Account, token: str, platform: str) -> Device:
+    """Register (or refresh) a token; a token seen on another account moves to this one
+    (the phone changed hands or accounts)."""
+    token = token.strip()
+    if not token:
+        raise InvalidInput("token: give the FCM registration token.")
+    now = timezone.now()
+    device, _ = Device.objects.update_or_create(
+        token=token, defaults={"account": account, "platform": platform, "last_seen": now}
+    )
+    return device
+
+
+def remove_device(*, account: Account, token: str) -> bool:
+    deleted, _ = Device.objects.filter(account=account, token=token.strip()).delete()
+    return bool(deleted)
