@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,8 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import follow
 from demo.builders import credited_contribution
-from fundings.models import Funding, FundingState
+from fundings import signals
+from fundings.models import Contribution, Funding, FundingState
 from fundings.services.payouts import request_payout
 from reports.services import create_report
 
@@ -213,4 +215,24 @@ def load_demo_data() -> dict[str, Account]:
             target=str(fundings[key].pk),
             message=message,
         )
+    for funding in fundings.values():
+        _announce(funding)
     return accounts
+
+
+def _announce(funding: Funding) -> None:
+    """Send the events the builders' rows stand for (they bypass the services), once the
+    world commits: the apps listening (notifications) show what happened."""
+    credited = funding.contributions.filter(refunded_on__isnull=True).order_by("pk")
+    for contribution_id in credited.values_list("pk", flat=True):
+        transaction.on_commit(
+            partial(
+                signals.contribution_credited.send, Contribution, contribution_id=contribution_id
+            )
+        )
+    if funding.state == FundingState.ACHIEVED:
+        transaction.on_commit(
+            partial(signals.funding_achieved.send, Funding, funding_id=funding.pk)
+        )
+    if funding.review:
+        transaction.on_commit(partial(signals.review_posted.send, Funding, funding_id=funding.pk))
