@@ -8,6 +8,7 @@ render through the same functions.
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -35,6 +36,11 @@ def author_data(account: Account) -> dict:
     return {"id": account.id, "username": account.username, "image": image_url(account.image)}
 
 
+def share_url(funding_id: int) -> str:
+    """The funding's web page (web/): what the app shares. Visibility is checked there."""
+    return f"{settings.PUBLIC_BASE_URL}/f/{funding_id}/"
+
+
 def funding_data(funding: Funding) -> dict:
     """The Funding object of docs/API.md (FundingSerializer's shape). `funding.author`
     should come with the row (fundings.selectors: select_related)."""
@@ -52,6 +58,7 @@ def funding_data(funding: Funding) -> dict:
         "review": funding.review,
         "review_image": image_url(funding.review_image),
         "status": str(funding_status(funding.state, funding.expire_on)),
+        "share_url": share_url(funding.id),
     }
 
 
@@ -87,6 +94,9 @@ class FundingSerializer(serializers.Serializer):
         choices=FundingStatus.choices,
         read_only=True,
         help_text="`expired` is derived from `expire_on`; the others are stored.",
+    )
+    share_url = serializers.CharField(
+        read_only=True, help_text="The funding's web page, to share (`/f/<id>/`)."
     )
 
     def to_representation(self, instance: Funding) -> dict:

@@ -64,6 +64,7 @@ def test_detail_of_a_visible_funding(author, funding):
         "review",
         "review_image",
         "status",
+        "share_url",
     }
     assert body["id"] == funding.id
     assert body["author"]["id"] == author.id
