@@ -22,21 +22,25 @@ import calendar
 import logging
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from korean_lunar_calendar import KoreanLunarCalendar
 
 from accounts.models import Account, BirthdayType
-from fundings.models import Funding, FundingState
+from fundings.models import Contribution, Funding, FundingState
 from fundings.selectors import friend_ids
 from notifications.kinds import Kind
+from notifications.models import Notification
 from notifications.push import KOREA
 from notifications.services import notify_all
+from payments.models import PaymentState
 
 logger = logging.getLogger(__name__)
 
 BIRTHDAY_NOTICE_DAYS = 7
 EXPIRED_LOOKBACK = timedelta(days=3)
+REFUND_LOOKBACK = timedelta(days=3)
 
 
 # --- fundings ending ----------------------------------------------------------------------
@@ -66,6 +70,39 @@ def notify_expiring(now: datetime | None = None) -> int:
         )
     if created:
         logger.info("expiry reminders: %d created", created)
+    return created
+
+
+# --- refunds confirmed by a job -----------------------------------------------------------
+
+
+def notify_refunds(now: datetime | None = None) -> int:
+    """Contributors whose refund the provider confirmed lately, not told yet.
+
+    A refund the contributor waited for is announced at once (fundings' signal); the others
+    (a canceled funding, an operator's refund, one retried by a job or by reconciliation) are
+    confirmed by payments' jobs, which know no contribution: this sweep finds them.
+    """
+    now = now or timezone.now()
+    told = Notification.objects.filter(
+        recipient_id=OuterRef("contributor_id"),
+        kind=Kind.REFUNDED,
+        event_key=Concat(Value("contribution:"), Cast(OuterRef("pk"), CharField())),
+    )
+    rows = Contribution.objects.filter(
+        refunded_on__gt=now - REFUND_LOOKBACK,
+        payment__state=PaymentState.REFUNDED,
+    ).exclude(Exists(told))
+    created = 0
+    for row in rows.only("id", "contributor_id", "funding_id", "amount"):
+        created += notify_all(
+            [row.contributor_id],
+            kind=Kind.REFUNDED,
+            event_key=f"contribution:{row.pk}",
+            funding_id=row.funding_id,
+            data={"amount": row.amount},
+            now=now,
+        )
     return created
 
 

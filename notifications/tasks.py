@@ -3,8 +3,10 @@
 `send_push`: one push of one notification to one device (notifications.push.deliver); FCM's
 429 and 5xx try again after `Retry-After` or a doubling back-off, up to push.MAX_ATTEMPTS.
 
-`notify_expiring` (hourly) and `notify_birthdays` (daily, 07:00 Korea time): reminders, each
-created once per event whatever the number of runs (the unique constraint decides).
+`notify_refunds` (every 5 minutes): refunds the provider confirmed in a job, told to their
+contributors. `notify_expiring` (hourly) and `notify_birthdays` (daily, 07:00 Korea time):
+reminders. Each creates a notification once per event whatever the number of runs (the
+unique constraint decides).
 """
 
 from huey import crontab
@@ -25,6 +27,12 @@ def send_push(delivery_id: int) -> None:
 @lock_task("notify_expiring")
 def notify_expiring() -> None:
     reminders.notify_expiring()
+
+
+@db_periodic_task(crontab(minute="*/5"), name="notify_refunds")
+@lock_task("notify_refunds")
+def notify_refunds() -> None:
+    reminders.notify_refunds()
 
 
 # 22:00 UTC is 07:00 in Korea: the reminders are ready before the quiet hours end.

@@ -10,6 +10,7 @@ from accounts.models import Account, Follow
 from conftest import client_for
 from fundings import signals
 from fundings.models import Contribution, Funding, Payout
+from fundings.services.contributions import refund_contribution_by_operator
 from fundings.services.payouts import record_transfer, request_payout
 from notifications import reminders
 from notifications.kinds import Kind
@@ -194,3 +195,17 @@ def test_deactivated_accounts_get_nothing(author):
 
     followed.send(Follow, follower_id=fan.pk, followee_id=author.pk)
     assert notes(author) == []
+
+
+def test_a_refund_confirmed_by_a_job_is_announced_once(sandbox, author, funding):
+    giver = AccountFactory()
+    remit(client_for(giver), funding, 6_000)
+    contribution = Contribution.objects.get()
+    assert refund_contribution_by_operator(contribution=contribution) is True
+    contribution.payment.refresh_from_db()
+    assert contribution.payment.state == "refunded"  # the job ran (huey's immediate mode)
+    assert notes(giver) == []
+    assert reminders.notify_refunds() == 1
+    assert reminders.notify_refunds() == 0
+    [note] = notes(giver)
+    assert (note.kind, note.data) == (Kind.REFUNDED, {"amount": 6_000})
