@@ -97,7 +97,8 @@ class Device(models.Model):
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices"
     )
-    token = models.CharField(max_length=4096, unique=True)
+    # FCM tokens are a few hundred characters; a btree index holds this length on PostgreSQL.
+    token = models.CharField(max_length=512, unique=True)
     platform = models.CharField(max_length=10, choices=Platform, default=Platform.ANDROID)
     created_on = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)

@@ -82,14 +82,14 @@ class NotificationSettingsSerializer(serializers.Serializer):
 
 
 class DeviceInputSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=4096, help_text="The FCM registration token.")
+    token = serializers.CharField(max_length=512, help_text="The FCM registration token.")
     platform = serializers.ChoiceField(
         choices=Device.Platform.choices, required=False, default=Device.Platform.ANDROID
     )
 
 
 class DeviceRemoveSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=4096)
+    token = serializers.CharField(max_length=512)
 
 
 class DeviceSerializer(serializers.Serializer):

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("token", models.CharField(max_length=4096, unique=True)),
+                ("token", models.CharField(max_length=512, unique=True)),
                 (
                     "platform",
                     models.CharField(

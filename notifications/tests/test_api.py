@@ -133,3 +133,9 @@ def test_bad_device_bodies_are_400(client, body):
 def test_every_route_needs_a_token(api, method, path):
     response = getattr(api, method)(path)
     assert response.status_code == 401 and "detail" in response.json()
+
+
+def test_a_token_too_long_is_400(client):
+    response = client.post("/notification/device", {"token": "x" * 513})
+    assert response.status_code == 400 and "detail" in response.json()
+    assert Device.objects.count() == 0
