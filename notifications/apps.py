@@ -10,7 +10,8 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self) -> None:
-        from notifications import push, receivers  # noqa: F401  (connects the receivers)
+        # Connects the receivers and registers the system checks.
+        from notifications import checks, push, receivers  # noqa: F401
 
         if not push.is_configured():
             logger.info("push notifications off (no FCM_CREDENTIALS_FILE): in-app only")
