@@ -203,3 +203,20 @@ class FundingPayment(models.Model):
 
     def __str__(self) -> str:
         return f"payment {self.payment_id} for funding {self.funding_id}"
+
+
+class WebGift(models.Model):
+    """A contribution started from the funding's web page (web/), kept with its payment from
+    step 1 on: the page the buyer returns to credits it, and if the buyer never comes back
+    (closed the tab after paying) fundings.web_gifts credits it before reconciliation would
+    refund an approved payment nobody credited."""
+
+    payment = models.OneToOneField(
+        "payments.Payment", on_delete=models.PROTECT, related_name="web_gift"
+    )
+    funding = models.ForeignKey(Funding, on_delete=models.CASCADE, related_name="web_gifts")
+    message = models.CharField(max_length=255)
+    created_on = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"web gift of payment {self.payment_id} to funding {self.funding_id}"

@@ -16,3 +16,13 @@ from fundings.services.contributions import cancel_fundings_of_inactive_authors
 @lock_task("cancel_stranded_fundings")
 def cancel_stranded_fundings() -> None:
     cancel_fundings_of_inactive_authors()  # logs what it canceled
+
+
+@db_periodic_task(crontab(minute="*"), name="credit_left_behind_web_gifts")
+@lock_task("credit_left_behind_web_gifts")
+def credit_left_behind_web_gifts() -> None:
+    """Web gifts paid but never credited (the buyer closed the tab): credited before
+    reconciliation's grace period would refund them (fundings/web_gifts.py)."""
+    from fundings.web_gifts import credit_left_behind
+
+    credit_left_behind()

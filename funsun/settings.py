@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A browser paying from a share page comes back to the web, not to the app's page.
+    "web.middleware.WebPaymentReturnMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

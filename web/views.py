@@ -11,10 +11,12 @@ from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 
+from fundings.models import CONTRIBUTION_MAX
 from web import card, pages
 from web.security import web_page
 
 CARD_MAX_AGE = 300
+QUICK_PICKS = (5_000, 10_000, 30_000, 50_000)
 CARD_CACHE_SECONDS = 24 * 3600
 
 
@@ -36,10 +38,13 @@ def funding_page(request, funding_id: int):
         "neutral_card_url": pages.absolute("/web/card.png"),
     }
     if page.funding is not None:
+        remaining = page.funding.goal_amount - page.funding.current_amount
         context.update(
             percent=pages.percent(page.funding),
             status_text=pages.status_text(page.funding),
-            remaining=page.funding.goal_amount - page.funding.current_amount,
+            remaining=remaining,
+            max_amount=min(CONTRIBUTION_MAX, remaining),
+            picks=[pick for pick in QUICK_PICKS if pick <= remaining],
         )
     response = render(request, "web/funding.html", context, status=page.status_code)
     # The page differs by visitor (friends-only fundings, amounts): no shared cache keeps it.
