@@ -229,3 +229,25 @@ def test_reconcile_payments_repairs_them_too(kakaopay, django_capture_on_commit_
     assert "cancel_stranded_fundings: repaired 1" in out.getvalue()
     assert Funding.objects.get(pk=funding.pk).state == FundingState.CANCELED
     assert_refunded_once_each(kakaopay, [c.payment for c in given])
+
+
+def test_the_admins_deactivate_action_cancels_and_refunds_too(
+    kakaopay, client, django_capture_on_commit_callbacks
+):
+    author = AccountFactory()
+    funding = FundingFactory(author=author, goal_amount=50_000)
+    given = [kakao_contribution(kakaopay, funding) for _ in range(2)]
+    client.force_login(AccountFactory(is_staff=True, is_superuser=True))
+    with django_capture_on_commit_callbacks(execute=False) as jobs:
+        response = client.post(
+            "/admin/accounts/account/",
+            {"action": "deactivate_accounts", "_selected_action": [author.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert kakaopay.calls_of("cancel") == []
+    assert not Account.objects.get(pk=author.pk).is_active
+    assert Funding.objects.get(pk=funding.pk).state == FundingState.CANCELED
+    for job in jobs:
+        job()
+    assert_refunded_once_each(kakaopay, [c.payment for c in given])
