@@ -361,9 +361,7 @@ SPECTACULAR_SETTINGS = {
 KAKAO_API_BASE_URL = env.str("KAKAO_API_BASE_URL", default="https://kapi.kakao.com").rstrip("/")
 KAKAO_TIMEOUT_SECONDS = env.float("KAKAO_TIMEOUT_SECONDS", default=5.0)
 # Sign-in with Kakao on the share pages (web/kakao.py): OAuth 2's authorization code flow.
-KAKAO_AUTH_BASE_URL = env.str("KAKAO_AUTH_BASE_URL", default="https://kauth.kakao.com").rstrip(
-    "/"
-)
+KAKAO_AUTH_BASE_URL = env.str("KAKAO_AUTH_BASE_URL", default="https://kauth.kakao.com").rstrip("/")
 KAKAO_REST_API_KEY = env.str("KAKAO_REST_API_KEY", default="")
 KAKAO_CLIENT_SECRET = env.str("KAKAO_CLIENT_SECRET", default="")
 
