@@ -237,3 +237,22 @@ def test_the_csp_lets_forms_go_on_to_kakao_pay_and_kakao_sign_in(settings):
     policy = Client().get(f"/f/{funding.pk}/")["Content-Security-Policy"]
     form_action = next(p for p in policy.split("; ") if p.startswith("form-action"))
     assert form_action == "form-action 'self' https://kauth.kakao.com https://*.kakao.com"
+
+
+def test_without_the_credit_reconciliation_would_refund_a_left_behind_gift(settings):
+    settings.PAYMENT_CREDIT_GRACE_MINUTES = 5
+    payment = approved_but_left_behind(FundingFactory(), minutes_ago=30)
+    assert reconcile().refunded == 1
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.REFUNDED
+
+
+def test_the_credit_of_left_behind_gifts_runs_every_minute():
+    import datetime
+
+    from huey.contrib.djhuey import HUEY
+
+    import fundings.tasks  # noqa: F401  (registers the periodic jobs)
+
+    due = {task.name for task in HUEY.read_periodic(datetime.datetime(2026, 12, 24, 18, 7))}
+    assert "credit_left_behind_web_gifts" in due
