@@ -371,6 +371,9 @@ FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
 FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
 FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.com")
 FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=10.0)
+# Off: no event or reminder creates a notification (nor its push); pushes already
+# planned still go out. The benchmark measures the contribution journey both ways.
+NOTIFICATIONS_ENABLED = env.bool("NOTIFICATIONS_ENABLED", default=True)
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
 KAKAOPAY_API_BASE_URL = env.str(
     "KAKAOPAY_API_BASE_URL", default="https://open-api.kakaopay.com"

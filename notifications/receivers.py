@@ -10,6 +10,7 @@ import functools
 import logging
 from collections import defaultdict
 
+from django.conf import settings
 from django.dispatch import receiver
 
 from accounts.models import Account
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 def _quietly(handler):
     @functools.wraps(handler)
     def wrapper(sender, **kwargs):
+        if not settings.NOTIFICATIONS_ENABLED:
+            return  # switched off: not even the event's rows are read
         try:
             handler(**kwargs)
         except Exception:

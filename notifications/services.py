@@ -3,7 +3,8 @@
 A notification is created at most once per (recipient, kind, event): the unique constraint
 decides, so a replayed signal, a retried job or a periodic job run twice add nothing. A kind
 the recipient turned off creates nothing (their list and unread count never hold it), and
-neither does anything for a deactivated account.
+neither does anything for a deactivated account, nor for anyone with NOTIFICATIONS_ENABLED
+off.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -71,6 +73,8 @@ def notify(
 
 def notify_all(recipient_ids: Iterable[str], **event) -> int:
     """notify() for every recipient who wants this kind; how many were created."""
+    if not settings.NOTIFICATIONS_ENABLED:
+        return 0  # switched off: reminders and events create nothing
     return sum(
         notify(recipient_id=pk, **event) is not None
         for pk in wanted_by(recipient_ids, event["kind"])
