@@ -32,13 +32,16 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int, lines: int) -> list[str]:
     """At most `lines` lines of `text` that fit `width`; the last one ends with an ellipsis
-    when the text is longer. Korean has no spaces to break at, so break anywhere."""
+    when the text is longer. Lines break between words, or anywhere in a long run of text."""
     out: list[str] = []
     rest = " ".join(text.split())
     while rest and len(out) < lines:
         cut = len(rest)
         while cut > 1 and draw.textlength(rest[:cut], font=font) > width:
             cut -= 1
+        space = rest.rfind(" ", 0, cut + 1)
+        if cut < len(rest) and space > cut // 2:
+            cut = space  # between words where one is near: 띄어쓰기 keeps words whole
         line, rest = rest[:cut], rest[cut:].lstrip()
         if rest and len(out) == lines - 1:
             while line and draw.textlength(line + "…", font=font) > width:

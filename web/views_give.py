@@ -5,6 +5,7 @@ the same checks, crediting and refunds as the app's POST /remit/kakaopay/ready a
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
@@ -40,9 +41,12 @@ def _checkout_url(request, result) -> str:
 
 
 @require_POST
-@login_required(login_url="/web/login/kakao")
 @web_page
 def give(request, funding_id: int):
+    if not request.user.is_authenticated:
+        # Back to the funding's page once signed in (the form is there, not here).
+        query = urlencode({"next": pages.share_path(funding_id)})
+        return HttpResponseRedirect(f"/web/login/kakao?{query}")
     serializer = RemitCreateSerializer(
         data={
             "funding": funding_id,

@@ -102,7 +102,8 @@ def test_the_form_needs_csrf_and_a_sign_in():
     refused = client.post(f"/f/{funding.pk}/give", {"amount": "10000", "message": "hi"})
     assert refused.status_code == 403
     anonymous = Client().post(f"/f/{funding.pk}/give", {"amount": "10000", "message": "hi"})
-    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/web/login/kakao")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"] == f"/web/login/kakao?next=%2Ff%2F{funding.pk}%2F"
     assert not Payment.objects.exists()
 
 

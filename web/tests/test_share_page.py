@@ -219,3 +219,23 @@ def test_card_is_cached_until_the_funding_changes(world):
     assert changed.status_code == 200
     assert changed["ETag"] != etag
     assert changed.content != first.content
+
+
+def test_days_left_or_the_status_and_a_form_only_while_open():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    giver = AccountFactory()
+    open_funding = FundingFactory(expire_on=timezone.now() + timedelta(days=3, hours=1))
+    html = signed_in(giver).get(f"/f/{open_funding.pk}/").content.decode()
+    assert '<span id="status">3일 남음</span>' in html and 'name="message"' in html
+    ended = FundingFactory()
+    Funding.objects.filter(pk=ended.pk).update(expire_on=timezone.now() - timedelta(days=1))
+    html = signed_in(giver).get(f"/f/{ended.pk}/").content.decode()
+    assert '<span id="status">기간 종료</span>' in html and 'name="message"' not in html
+    achieved = FundingFactory(goal_amount=10_000)
+    credited_contribution(achieved, amount=10_000)
+    Funding.objects.filter(pk=achieved.pk).update(state=FundingState.ACHIEVED)
+    html = signed_in(giver).get(f"/f/{achieved.pk}/").content.decode()
+    assert '<span id="status">목표 달성</span>' in html and 'name="message"' not in html
