@@ -132,7 +132,7 @@ def checkout_pay(client: httpx.Client, url: str) -> str:
     """Press "pay" on the sandbox checkout page as a browser does; returns the pg_token."""
     page = client.get(url)
     assert page.status_code == 200, page.text
-    token = re.search(r"name='csrfmiddlewaretoken' value='([^']+)'", page.text)
+    token = re.search(r"name=[\"']csrfmiddlewaretoken[\"'] value=[\"']([^\"']+)", page.text)
     assert token, page.text
     paid = client.post(
         url,
