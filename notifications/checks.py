@@ -37,7 +37,7 @@ def check_fcm(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         return errors
     missing = [
         key
-        for key in ("type", "client_email", "private_key", "token_uri")
+        for key in ("type", "client_email", "token_uri", "private_key")
         if not isinstance(account, dict) or not account.get(key)
     ]
     if missing or account.get("type") != "service_account":
