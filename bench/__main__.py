@@ -9,6 +9,9 @@ For each database asked for (--db sqlite|postgres|both):
      warm up, then wrk (bench/wrk.lua) with --clients connections for --duration seconds;
      the journey (the write path) runs with bench/journey.py; CPU of the server, the database
      and the load generator is sampled from /proc around every measurement;
+     the notification paths run after the reads, with push to a local FCM fake (bench/fcm.py)
+     and one huey consumer (manage.py run_huey), then the journey once more on a server with
+     NOTIFICATIONS_ENABLED=false (bench/README.md "Notifications");
   5. stop the server; count SQL queries per request in-process (bench/inproc.py queries) and
      check the money invariant (bench/inproc.py check);
   6. print a table and write bench/RESULTS.md (a partial run writes bench/out/RESULTS-partial.md).
@@ -48,17 +51,21 @@ from bench.common import (
     SQLITE_PATH,
     VENDOR,
     django_env,
+    jobs_file,
     out_file,
     parse_emitted,
     read_json,
     write_json,
 )
+from bench.journey import READ_BACK_SECONDS
 
 TICK = os.sysconf("SC_CLK_TCK")
 DB_TITLE = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 READ_FRACTION = {"read": 0.5, "search": 0.25}
 P99_LIMIT_MS = 60.0
 JOURNEY_TARGET = 60.0
+# Issue 15: the journey with notifications on within 10 % of the same run with them off.
+NOTIFY_COST_LIMIT = 0.10
 
 
 def log(message: str) -> None:
@@ -130,10 +137,12 @@ def machine_ticks() -> tuple[int, int]:
 
 
 class CpuSample:
-    """CPU used by the server, the database, the load generator and everything else."""
+    """CPU used by the server, the database, the load generator, the background jobs (the
+    consumer and the FCM fake, when running) and everything else."""
 
-    def __init__(self, server_pid: int):
+    def __init__(self, server_pid: int, jobs_pids: tuple[int, ...] = ()):
         self.server_pid = server_pid
+        self.jobs_pids = jobs_pids
         self.start = self._now()
 
     def _now(self) -> dict:
@@ -148,6 +157,7 @@ class CpuSample:
             + sum(proc_ticks(p) for p in children(self.server_pid)),
             "db": {p: proc_ticks(p) for p in db_pids},
             "load": (usage.ru_utime + usage.ru_stime) * TICK,
+            "jobs": sum(proc_ticks(p) for p in self.jobs_pids),
         }
 
     def stop(self) -> dict:
@@ -158,6 +168,7 @@ class CpuSample:
         db = sum(t - start["db"].get(p, 0) for p, t in end["db"].items()) / TICK
         server = (end["server"] - start["server"]) / TICK
         load = (end["load"] - start["load"]) / TICK
+        jobs = (end["jobs"] - start["jobs"]) / TICK
         busy = (end["busy"] - start["busy"]) / max(1, end["total"] - start["total"])
         machine = busy * cores * seconds
         return {
@@ -166,7 +177,8 @@ class CpuSample:
             "server_cpu_s": server,
             "db_cpu_s": db,
             "load_cpu_s": load,
-            "other_cpu_s": max(0.0, machine - server - db - load),
+            "jobs_cpu_s": jobs,
+            "other_cpu_s": max(0.0, machine - server - db - load - jobs),
         }
 
 
@@ -191,10 +203,18 @@ def server_settings(args) -> dict:
 class Server:
     """gunicorn against the benchmark database, in its own process group, bound to 127.0.0.1."""
 
-    def __init__(self, db: str, secret_key: str, args):
+    def __init__(
+        self, db: str, secret_key: str, args, fcm_url: str = "", notifications: bool = True
+    ):
         self.port = free_port()
-        self.env = django_env(db, secret_key=secret_key, port=self.port)
-        self.log_path = out_file(f"server-{db}.log")
+        self.env = django_env(
+            db,
+            secret_key=secret_key,
+            port=self.port,
+            fcm_url=fcm_url,
+            notifications=notifications,
+        )
+        self.log_path = out_file(f"server-{db}{'' if notifications else '-notify-off'}.log")
         self.cmd = [
             PYTHON,
             "-m",
@@ -253,6 +273,85 @@ class Server:
                 # Only our own process group: the gunicorn master and its workers.
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
+        self.log_file.close()
+        self.proc = None
+
+
+def stop_group(proc: subprocess.Popen, sig: int, timeout: float = 30) -> None:
+    """Stop a child started in its own session: `sig`, then SIGKILL to its group only."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+class FakeFCM:
+    """The local FCM fake (bench/fcm.py) in a process of its own; `base_url` once it serves."""
+
+    def __init__(self, db: str):
+        self.stats_path = out_file(f"fcm-{db}.json")
+        self.base_url = ""
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> FakeFCM:
+        self.stats_path.unlink(missing_ok=True)
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "bench.fcm", "--stats", str(self.stats_path)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        for line in self.proc.stdout:
+            if line.startswith("BENCHJSON "):
+                self.base_url = parse_emitted(line)["base_url"]
+                return self
+        self.proc.wait(timeout=10)
+        raise SystemExit("the FCM fake (bench/fcm.py) did not start")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None:
+            stop_group(self.proc, signal.SIGTERM)
+            self.proc.stdout.close()
+            self.proc = None
+
+
+class Consumer:
+    """One huey consumer (`manage.py run_huey`, as `make run` starts it) against the benchmark
+    database and this run's queue; its periodic jobs off (`--no-periodic`): reconciliation
+    over the seeded payments every minute would land at random inside the measurements."""
+
+    def __init__(self, db: str, secret_key: str, fcm_url: str):
+        self.env = django_env(db, secret_key=secret_key, fcm_url=fcm_url)
+        self.log_path = out_file(f"consumer-{db}.log")
+        self.proc: subprocess.Popen | None = None
+        self.threads = int(self.env.get("JOBS_WORKERS") or 2)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def start(self) -> None:
+        if self.proc is not None:
+            return
+        self.log_file = self.log_path.open("a")
+        self.proc = subprocess.Popen(
+            [PYTHON, "manage.py", "run_huey", "--no-periodic", "--flush-locks"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        # INT: a job under way finishes (as `make run` stops it).
+        stop_group(self.proc, signal.SIGINT)
         self.log_file.close()
         self.proc = None
 
@@ -359,7 +458,15 @@ def warm_server(port: int, args, wrk: str | None) -> None:
     log(f"server warm: /healthz at {last:.0f} req/s")
 
 
-def measure_journey(port: int, fixture_path: Path, args, server_pid: int) -> dict:
+def measure_journey(
+    port: int,
+    fixture_path: Path,
+    args,
+    server_pid: int,
+    read_back: bool = False,
+    jobs_pids: tuple[int, ...] = (),
+) -> dict:
+    extra = ["--read-back"] if read_back else []
     probe = run_json(
         [
             PYTHON,
@@ -370,12 +477,13 @@ def measure_journey(port: int, fixture_path: Path, args, server_pid: int) -> dic
             "--fixture",
             str(fixture_path),
             "--once",
+            *extra,
         ],
         timeout=120,
     )
     if not probe["ok"]:
         return {"missing": f"{probe['step']} answered {probe['status']}", "probe": probe}
-    cpu = CpuSample(server_pid)
+    cpu = CpuSample(server_pid, jobs_pids)
     result = run_json(
         [
             PYTHON,
@@ -393,10 +501,129 @@ def measure_journey(port: int, fixture_path: Path, args, server_pid: int) -> dic
             str(args.warmup),
             "--processes",
             str(args.journey_processes),
+            *extra,
         ],
         timeout=args.duration + args.warmup + 240,
     )
     result["cpu"] = cpu.stop()
+    return result
+
+
+# Notification paths run after the reads, in this order: the backlog of notify_worker is gone
+# before the journeys, and the journey with notifications on runs just before the one with
+# them off (this machine drifts by 10-30 % within an hour).
+NOTIFY_ORDER = ["notify_worker", "notify_delay", "journey", "journey_notify_off"]
+# How long the consumer may take to push what a measurement left behind before the queue is
+# emptied (the next measurement must not carry it).
+DRAIN_SECONDS = 60
+
+
+def log_journey(db: str, name: str, r: dict) -> None:
+    if "missing" in r:
+        log(f"{db}: {name} missing ({r['missing']})")
+        return
+    text = f"{db}: {name}: {r['per_second']:.1f} contributions/s, errors {r['errors']}"
+    if "read_back" in r:
+        rb = r["read_back"]
+        text += (
+            f"; readable after p50 {rb['p50_ms'] or 0:.1f} ms, p99 {rb['p99_ms'] or 0:.1f} ms"
+            f" ({rb['unread']} never)"
+        )
+    if "notify" in r:
+        n = r["notify"]
+        text += f"; notifications {n['notifications']}, pushes {n['pushes']}"
+    log(text)
+
+
+def jobs_pids(consumer: Consumer, fcm: FakeFCM | None) -> tuple[int, ...]:
+    pids = [consumer.pid] if consumer.pid else []
+    if fcm is not None and fcm.proc is not None:
+        pids.append(fcm.proc.pid)
+    return tuple(pids)
+
+
+def drain_or_flush(db: str, env: dict, after: int, timeout: float) -> dict:
+    """Wait until the consumer pushed every delivery after `after`; empty the queue if it
+    could not in `timeout` seconds."""
+    drained = run_json(
+        [PYTHON, "-m", "bench.notify", "drain", "--deliveries", str(after), "--timeout",
+         str(timeout)],
+        env,
+        timeout=timeout + 120,
+    )  # fmt: skip
+    if drained["pending"]:
+        log(f"{db}: {drained['pending']} pushes still pending after {timeout:.0f} s: queue emptied")
+        run_json([PYTHON, "-m", "bench.notify", "flush"], env)
+    return drained
+
+
+def measure_notified_journey(
+    db: str, name: str, env: dict, server: Server, fixture_path: Path, args, consumer, fcm
+) -> dict:
+    """The journey on the server with notifications on, the consumer pushing; then what the
+    load made: notifications, their pushes (drained) and the push delays."""
+    path = PATHS_BY_NAME[name]
+    before = run_json([PYTHON, "-m", "bench.notify", "mark"], env)
+    log(f"{db}: {name} ({args.clients} clients, {args.duration} s)")
+    r = measure_journey(
+        server.port,
+        fixture_path,
+        args,
+        server.proc.pid,
+        read_back=path.read_back,
+        jobs_pids=jobs_pids(consumer, fcm),
+    )
+    if "missing" not in r:
+        r["drain"] = drain_or_flush(db, env, before["delivery"], DRAIN_SECONDS)
+        r["notify"] = run_json(
+            [PYTHON, "-m", "bench.notify", "window", "--notifications",
+             str(before["notification"])],
+            env,
+        )  # fmt: skip
+    log_journey(db, name, r)
+    return r
+
+
+def measure_worker(db: str, env: dict, args, consumer: Consumer, fcm: FakeFCM) -> dict:
+    """One process makes in-app notifications from `contribution_credited` for --duration
+    seconds (the consumer stopped, so the pushes queue up); then one consumer pushes the
+    backlog to the FCM fake. Each side's rate and CPU."""
+    consumer.stop()
+    produced = run_json(
+        [PYTHON, "-m", "bench.notify", "produce", "--duration", str(args.duration)],
+        env,
+        timeout=args.duration + 300,
+    )
+    log(
+        f"{db}: notify_worker: {produced['notifications']} notifications in "
+        f"{produced['seconds']:.1f} s ({produced['per_second']:.1f}/s), "
+        f"{produced['deliveries']} pushes queued"
+    )
+    consumer.start()
+    cpu = CpuSample(0, jobs_pids(consumer, fcm))
+    consumer_ticks = proc_ticks(consumer.pid)
+    fcm_ticks = proc_ticks(fcm.proc.pid)
+    drained = drain_or_flush(
+        db, env, produced["after"]["delivery"], max(DRAIN_SECONDS, 4 * args.duration)
+    )
+    consumer_cpu = (proc_ticks(consumer.pid) - consumer_ticks) / TICK
+    fcm_cpu = (proc_ticks(fcm.proc.pid) - fcm_ticks) / TICK
+    sent = drained["sent"]
+    result = {
+        "produce": produced,
+        "deliver": drained,
+        "consumer_threads": consumer.threads,
+        "consumer_cpu_ms_per_push": 1000 * consumer_cpu / sent if sent else None,
+        "fcm_cpu_ms_per_push": 1000 * fcm_cpu / sent if sent else None,
+        "cpu": cpu.stop(),
+    }
+    rate = drained["per_second"]
+    log(
+        f"{db}: notify_worker: {drained['sent']} pushes sent"
+        + (f" at {rate:.1f}/s" if rate else "")
+        + f", consumer {num(result['consumer_cpu_ms_per_push'], '.2f')} ms CPU a push, "
+        f"pending left {drained['pending']}"
+    )
     return result
 
 
@@ -468,20 +695,32 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
     idle_busy = machine_busy()
     if idle_busy > 0.15:
         log(f"warning: the machine is {idle_busy:.0%} busy before the load: figures will be low")
-    with Server(db, secret_key, args) as server:
+    # Reads first; then, with push to the local FCM fake and one consumer running, the
+    # notification paths and the journey (notifications on), last the journey with them off
+    # on a server of its own, right after the one with them on.
+    on_paths = [n for n in NOTIFY_ORDER if n in names and PATHS_BY_NAME[n].notifications]
+    off_paths = [n for n in NOTIFY_ORDER if n in names and not PATHS_BY_NAME[n].notifications]
+    reads = [n for n in names if n not in NOTIFY_ORDER]
+    if on_paths or off_paths:
+        jobs_file(db).unlink(missing_ok=True)
+        run_json([PYTHON, "-m", "bench.notify", "flush"], env)
+    with contextlib.ExitStack() as stack:
+        fcm = stack.enter_context(FakeFCM(db)) if on_paths else None
+        fcm_url = fcm.base_url if fcm else ""
+        if fcm:
+            # The in-process parts (notify.py, the query count) push as the server does.
+            env = django_env(db, secret_key=secret_key, fcm_url=fcm_url)
+        server = stack.enter_context(Server(db, secret_key, args, fcm_url=fcm_url))
         settings = server.settings
         log(
             f"{db}: gunicorn on 127.0.0.1:{server.port}: {settings['worker_class']}, "
             f"{settings['workers']} workers x {settings['threads']} threads, "
             f"max_requests {settings['max_requests']}"
+            + (f"; push to the FCM fake at {fcm_url}" if fcm else "")
         )
         warm_server(server.port, args, wrk)
-        for name in names:
+        for name in reads:
             path = PATHS_BY_NAME[name]
-            if path.kind == "journey":
-                log(f"{db}: journey ({args.clients} clients, {args.duration} s)")
-                results[name] = measure_journey(server.port, fixture_path, args, server.proc.pid)
-                continue
             url = path.url.format(**fixture)
             token = fixture["bench_token"] if path.auth else ""
             status, _ = get(server.port, url, token)
@@ -495,8 +734,44 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
                 f"{db}: {name:12} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  "
                 f"p99 {r['p99_ms']:6.1f} ms  statuses {r['statuses']}"
             )
+        if on_paths:
+            consumer = Consumer(db, secret_key, fcm_url)
+            stack.callback(consumer.stop)
+            for name in on_paths:
+                if PATHS_BY_NAME[name].kind == "notify_worker":
+                    log(f"{db}: notify_worker ({args.duration} s of notifications, then pushes)")
+                    results[name] = measure_worker(db, env, args, consumer, fcm)
+                    continue
+                consumer.start()
+                results[name] = measure_notified_journey(
+                    db, name, env, server, fixture_path, args, consumer, fcm
+                )
+    if off_paths:
+        with Server(db, secret_key, args, notifications=False) as off:
+            log(f"{db}: gunicorn with NOTIFICATIONS_ENABLED=false on 127.0.0.1:{off.port}")
+            warm_server(off.port, args, wrk)
+            for name in off_paths:
+                log(f"{db}: {name} ({args.clients} clients, {args.duration} s)")
+                results[name] = measure_journey(off.port, fixture_path, args, off.proc.pid)
+                log_journey(db, name, results[name])
+    results = {n: results[n] for n in (p.name for p in PATHS) if n in results}
     log(f"{db}: counting SQL queries per request (in-process) and checking the money")
     queries = run_json([PYTHON, "-m", "bench.inproc", "queries", "--paths", ",".join(names)], env)
+    if off_paths:
+        off_env = django_env(db, secret_key=secret_key, notifications=False)
+        queries["journey_notify_off"] = run_json(
+            [
+                PYTHON,
+                "-m",
+                "bench.inproc",
+                "queries",
+                "--paths",
+                "journey",
+                "--label",
+                "notify-off",
+            ],
+            off_env,
+        ).get("journey", {})
     after = run_json([PYTHON, "-m", "bench.inproc", "check"], env)
     explained = run_json([PYTHON, "-m", "bench.inproc", "explain", "--paths", ",".join(names)], env)
     log(f"{db}: query plans in {explained['file']}")
@@ -572,8 +847,21 @@ def machine() -> dict:
     }
 
 
+def notify_cost(results: dict) -> float | None:
+    """How much slower the journey is with notifications on than off (a fraction)."""
+    on, off = results.get("journey", {}), results.get("journey_notify_off", {})
+    if not on.get("per_second") or not off.get("per_second"):
+        return None
+    return 1 - on["per_second"] / off["per_second"]
+
+
 def evaluate(
-    db: str, name: str, r: dict, ceiling: float | None, money_problem: str = ""
+    db: str,
+    name: str,
+    r: dict,
+    ceiling: float | None,
+    money_problem: str = "",
+    results: dict | None = None,
 ) -> tuple[str, list[str]]:
     """('yes' / 'no' / '-', the reasons of a miss, each with how much)."""
     path = PATHS_BY_NAME[name]
@@ -595,7 +883,19 @@ def evaluate(
         if bad:
             misses.append(f"non-2xx answers {bad}")
     elif path.kind == "journey":
-        if db == "postgres" and r["per_second"] < JOURNEY_TARGET:
+        cost = notify_cost(results or {})
+        if name == "journey_notify_off" and cost is not None and cost > NOTIFY_COST_LIMIT:
+            misses.append(
+                f"with notifications on the journey is {cost:.1%} slower "
+                f"(> {NOTIFY_COST_LIMIT:.0%})"
+            )
+        read = r.get("read_back")
+        if read and read["unread"]:
+            misses.append(
+                f"{read['unread']} notifications not readable within "
+                f"{READ_BACK_SECONDS:.0f} s of the 201"
+            )
+        if name == "journey" and db == "postgres" and r["per_second"] < JOURNEY_TARGET:
             misses.append(
                 f"{r['per_second']:.1f} contributions/s < {JOURNEY_TARGET:.0f} "
                 f"({JOURNEY_TARGET - r['per_second']:.1f}/s short)"
@@ -622,6 +922,8 @@ def bound_by(r: dict, queries: int | None, ceiling_cpu_ms: float | None) -> str:
     ]
     if cpu["db_cpu_s"]:
         parts.append(f"PostgreSQL {per(cpu['db_cpu_s'])}")
+    if cpu.get("jobs_cpu_s"):
+        parts.append(f"consumer and FCM fake {per(cpu['jobs_cpu_s'])}")
     parts.append(f"load generator {cpu['load_cpu_s'] / cpu['seconds']:.2f} cores")
     if cpu["other_cpu_s"] / cpu["seconds"] > 0.1:
         parts.append(f"other processes {cpu['other_cpu_s'] / cpu['seconds']:.2f} cores (noise)")
@@ -638,15 +940,24 @@ def bound_by(r: dict, queries: int | None, ceiling_cpu_ms: float | None) -> str:
     return f"{verdict}: {text}"
 
 
+def journey_answers(run_result: dict) -> dict[str, int]:
+    """Journeys that answered 201 per journey path: the load's (warm-up included) and its
+    probe's; and the query count's."""
+    answered = {
+        name: r["credited_total"] + 1
+        for name, r in run_result["results"].items()
+        if "credited_total" in r
+    }
+    if answered and run_result["queries"].get("journey", {}).get("status") == 201:
+        answered["query count"] = 1
+    if answered and run_result["queries"].get("journey_notify_off", {}).get("status") == 201:
+        answered["query count off"] = 1
+    return answered
+
+
 def expected_new_contributions(run_result: dict) -> int | None:
-    """Journeys that answered 201: the load's (warm-up included), its probe, the query count's."""
-    journey = run_result["results"].get("journey", {})
-    if "credited_total" not in journey:
-        return None
-    expected = journey["credited_total"] + 1
-    if run_result["queries"].get("journey", {}).get("status") == 201:
-        expected += 1
-    return expected
+    answered = journey_answers(run_result)
+    return sum(answered.values()) if answered else None
 
 
 def money_problems(run_result: dict) -> str:
@@ -683,7 +994,9 @@ def table(run_result: dict) -> tuple[str, list[str]]:
         path = PATHS_BY_NAME[name]
         q = queries.get(name, {})
         nq = q.get("queries") if q.get("status") in (200, 201) else None
-        met, misses = evaluate(db, name, r, ceiling, money_problems(run_result))
+        if path.kind == "notify_worker":
+            continue  # its own table, under "Notifications"
+        met, misses = evaluate(db, name, r, ceiling, money_problems(run_result), results)
         label = f"`{name}` {path.note}"
         if "missing" in r:
             lines.append(
@@ -696,7 +1009,7 @@ def table(run_result: dict) -> tuple[str, list[str]]:
             lines.append(
                 f"| {label} | {r['per_second']:.1f} contrib/s ({r['requests_per_second']:.0f}"
                 f" req/s) | {r['p50_ms'] or 0:.1f} | {r['p99_ms'] or 0:.1f} | "
-                f"{nq if nq is not None else '?'} / journey | - | "
+                f"{nq if nq is not None else ('-' if path.read_back else '?')} / journey | - | "
                 f"{1000 * cpu.get('server_cpu_s', 0) / done:.1f} ms | {path.target(db)} | {met} |"
             )
         else:
@@ -714,6 +1027,77 @@ def table(run_result: dict) -> tuple[str, list[str]]:
     return "\n".join(lines), notes
 
 
+def num(value, spec: str = ".1f") -> str:
+    return "?" if value is None else format(value, spec)
+
+
+def notifications_section(run_result: dict) -> str:
+    """Issue 15: what notifications cost the journey, how soon one is readable, and how
+    many one process makes and one consumer pushes."""
+    results = run_result["results"]
+    if not any(n in results for n in ("notify_worker", "notify_delay", "journey_notify_off")):
+        return ""
+    rows = [
+        "### Notifications",
+        "",
+        "Push goes to a local FCM fake (bench/fcm.py, the tests' fake in a process of its own) "
+        "and every account has one phone, so each notification is pushed once; one consumer "
+        "(`manage.py run_huey --no-periodic`) runs beside the server for `notify_worker`, "
+        "`notify_delay` and `journey`. `journey_notify_off` is the same journey on a server "
+        "started with `NOTIFICATIONS_ENABLED=false`, right after `journey`.",
+        "",
+        "| measure | figure | target | met |",
+        "|---|---|---|---|",
+    ]
+    on, off = results.get("journey", {}), results.get("journey_notify_off", {})
+    cost = notify_cost(results)
+    if cost is not None:
+        rows.append(
+            "| the journey with notifications on (`journey`: in-app and push) against off "
+            f"(`journey_notify_off`) | {on['per_second']:.1f} against {off['per_second']:.1f} "
+            f"contributions/s ({-cost:+.1%}) | on within {NOTIFY_COST_LIMIT:.0%} of off | "
+            f"{'yes' if cost <= NOTIFY_COST_LIMIT else 'no'} |"
+        )
+    delay = results.get("notify_delay", {})
+    if "read_back" in delay:
+        rb = delay["read_back"]
+        rows.append(
+            "| 201 to readable: the funding's author reads `GET /notification/` until the "
+            f"contribution shows (`notify_delay`, {delay['per_second']:.1f} contributions/s "
+            f"with 16 clients) | p50 {num(rb['p50_ms'])} ms, p99 {num(rb['p99_ms'])} ms, "
+            f"max {num(rb['max_ms'])} ms; {rb['read']} read ({rb.get('first_read', '?')} at "
+            f"the first read), {rb['unread']} never (within {READ_BACK_SECONDS:.0f} s) | "
+            "every notification readable | "
+            f"{'no' if rb['unread'] or not rb['read'] else 'yes'} |"
+        )
+    worker = results.get("notify_worker")
+    if worker:
+        made, sent = worker["produce"], worker["deliver"]
+        rows.append(
+            "| in-app notifications made by one process from `contribution_credited` (the "
+            "receiver: the row, its push delivery, the job queued; `notify_worker`) | "
+            f"{made['per_second']:.0f}/s ({num(made['cpu_ms_per_notification'], '.2f')} ms "
+            f"CPU each; {made['notifications']} in {made['seconds']:.1f} s) | - | - |"
+        )
+        rows.append(
+            f"| pushes sent by one consumer ({worker['consumer_threads']} threads) to the FCM "
+            f"fake, from a backlog (`notify_worker`) | {num(sent['per_second'], '.0f')}/s "
+            f"(consumer {num(worker['consumer_cpu_ms_per_push'], '.2f')} ms CPU a push, the "
+            f"fake {num(worker['fcm_cpu_ms_per_push'], '.2f')} ms); {sent['sent']} sent in "
+            f"{sent['seconds']:.1f} s, {sent['pending']} left | - | - |"
+        )
+    for name in ("journey", "notify_delay"):
+        made = results.get(name, {}).get("notify")
+        if made:
+            rows.append(
+                f"| at the journey's load (`{name}`): notifications made, their pushes, push "
+                f"sent after the notification | {num(made['per_second'])}/s "
+                f"({made['notifications']}), pushes {made['pushes']}, p50 "
+                f"{num(made['push_p50_ms'])} ms, p99 {num(made['push_p99_ms'])} ms | - | - |"
+            )
+    return "\n".join(rows)
+
+
 def section(run_result: dict) -> str:
     db = run_result["db"]
     seed_info = run_result["seed"]
@@ -721,7 +1105,6 @@ def section(run_result: dict) -> str:
     secs = seed_info["seconds"]
     rows, notes = table(run_result)
     before, after = run_result["money_before"], run_result["money_after"]
-    journey = run_result["results"].get("journey", {})
     new = (after["contributions"] or 0) - (before["contributions"] or 0)
     approved_left = after["payments_by_state"].get("approved", 0)
     examples = after["mismatched_examples"][:3]
@@ -738,9 +1121,10 @@ def section(run_result: dict) -> str:
     expected = expected_new_contributions(run_result)
     if expected is not None:
         lost = "none lost" if expected == new else f"LOST {expected - new}"
+        parts_201 = ", ".join(f"{k} {n}" for k, n in journey_answers(run_result).items())
         money += (
-            f"; journeys answered 201: {expected} (load {journey['credited_total']}, probe, "
-            f"query count), new contributions {new}: {lost}"
+            f"; journeys answered 201: {expected} ({parts_201}; each load's with its probe), "
+            f"new contributions {new}: {lost}"
         )
     server = run_result["server"]
     load = run_result["load"]
@@ -760,6 +1144,12 @@ def section(run_result: dict) -> str:
     if jq.get("steps"):
         queries_note = "Journey queries per step: " + ", ".join(
             f"{p} {s}: {n}" for p, s, n in jq["steps"]
+        )
+    off = run_result["queries"].get("journey_notify_off", {})
+    if off.get("steps"):
+        queries_note += ("; " if queries_note else "") + (
+            "with notifications off: "
+            + ", ".join(f"{p} {s}: {n}" for p, s, n in off["steps"] if p.startswith("/remit/"))
         )
     parts = [
         f"<!-- db:{db} -->",
@@ -786,6 +1176,9 @@ def section(run_result: dict) -> str:
     ]
     if queries_note:
         parts += ["", queries_note + "."]
+    notify = notifications_section(run_result)
+    if notify:
+        parts += ["", notify]
     parts += ["", "Missed targets:" if notes else "Every measured target met."]
     parts += notes
     parts += [f"<!-- /db:{db} -->"]
@@ -822,7 +1215,9 @@ def write_results(path: Path, runs: list[dict], info: dict, argv: list[str]) -> 
         "Targets: every read >= 50 % of the ceiling's req/s (`ceiling` = /healthz through the "
         "same middleware) with p99 <= 60 ms; user search >= 25 %; the journey >= 60 "
         "contributions/s on PostgreSQL, none lost. `server CPU/req` is the gunicorn processes' "
-        "CPU time divided by the answered requests.",
+        "CPU time divided by the answered requests. Notifications (issue 15): the journey with "
+        "them on within 10 % of the same journey with them off; every contribution's "
+        "notification readable by the author after the 201.",
         "",
     ]
     body = [kept[db] for db in DB_TITLE if db in kept] + ([notes] if notes else [])

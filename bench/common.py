@@ -45,8 +45,24 @@ def database_url(db: str) -> str:
     raise ValueError(db)
 
 
-def django_env(db: str, *, secret_key: str, port: int | None = None) -> dict[str, str]:
-    """The environment of every Django process of one run: seeding, server, query counts."""
+FCM_PROJECT = "funsun-bench"
+FCM_CREDENTIALS = OUT_DIR / "fcm-service-account.json"
+
+
+def jobs_file(db: str) -> Path:
+    return OUT_DIR / f"jobs-{db}.sqlite3"
+
+
+def django_env(
+    db: str,
+    *,
+    secret_key: str,
+    port: int | None = None,
+    fcm_url: str = "",
+    notifications: bool = True,
+) -> dict[str, str]:
+    """The environment of every Django process of one run: seeding, server, consumer, query
+    counts. With `fcm_url`, push goes to the local FCM fake (bench/fcm.py) at that address."""
     env = dict(os.environ)
     env.update(
         {
@@ -68,8 +84,24 @@ def django_env(db: str, *, secret_key: str, port: int | None = None) -> dict[str
             # All load comes from one address and a few payers: the abuse limits would
             # measure themselves (429s) instead of the API.
             "THROTTLE_RATES": "payment_ready=off,payment_ready_ip=off",
+            # The background jobs' queue of this run only: a file under bench/out/ (or, with
+            # REDIS_URL set, Redis keys of their own), never `make run`'s queue.
+            "JOBS_SQLITE_PATH": str(jobs_file(db)),
+            "JOBS_QUEUE": f"funsun-bench-{db}",
+            "NOTIFICATIONS_ENABLED": "true" if notifications else "false",
         }
     )
+    if fcm_url:
+        env.update(
+            {
+                "FCM_CREDENTIALS_FILE": str(FCM_CREDENTIALS),
+                "FCM_PROJECT_ID": FCM_PROJECT,
+                "FCM_API_BASE_URL": fcm_url,
+            }
+        )
+    else:
+        for name in ("FCM_CREDENTIALS_FILE", "FCM_PROJECT_ID", "FCM_API_BASE_URL"):
+            env.pop(name, None)
     # Rate limits and cache: the default local-memory cache unless the caller set Redis.
     if port is not None:
         env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
@@ -83,10 +115,20 @@ class BenchPath:
     name: str
     url: str
     auth: bool = True
-    kind: str = "read"  # read | search | ceiling | journey
+    kind: str = "read"  # read | search | ceiling | journey | notify_worker
     note: str = ""
+    # Journeys: the server runs with notifications on (in-app and push) or off.
+    notifications: bool = True
+    # Journeys: after each 201, the funding's author reads GET /notification/ until it shows.
+    read_back: bool = False
 
     def target(self, db: str) -> str:
+        if self.read_back:
+            return "every notification readable, none lost"
+        if not self.notifications:
+            return "`journey` within 10% of it, none lost"
+        if self.kind == "notify_worker":
+            return "-"
         if self.kind == "read":
             return ">=50% of ceiling, p99<=60ms"
         if self.kind == "search":
@@ -117,6 +159,26 @@ PATHS: list[BenchPath] = [
         "/remit/kakaopay/ready",
         kind="journey",
         note="ready, checkout pay, approve (POST+GET), remit",
+    ),
+    BenchPath(
+        "journey_notify_off",
+        "/remit/kakaopay/ready",
+        kind="journey",
+        note="the journey, NOTIFICATIONS_ENABLED=false",
+        notifications=False,
+    ),
+    BenchPath(
+        "notify_delay",
+        "/remit/kakaopay/ready",
+        kind="journey",
+        note="the journey, then the author reads GET /notification/ until it shows",
+        read_back=True,
+    ),
+    BenchPath(
+        "notify_worker",
+        "/notification/",
+        kind="notify_worker",
+        note="in-app notifications made by one process, pushes sent by one consumer",
     ),
 ]
 PATHS_BY_NAME = {p.name: p for p in PATHS}

@@ -1,6 +1,7 @@
 """The parts of the benchmark that run inside Django, against the benchmark database.
 
-    python -m bench.inproc prepare   tokens for the bench user and the payers -> fixture JSON
+    python -m bench.inproc prepare   tokens for the bench user, the payers and the write targets'
+                                     authors -> fixture JSON; a phone (FCM token) per account
     python -m bench.inproc queries   SQL queries per request of every path (django.test.Client)
     python -m bench.inproc check     the money invariant: sum(contributions) == current_amount
     python -m bench.inproc profile   cProfile of --repeat requests per read path -> bench/out/
@@ -25,15 +26,28 @@ def prepare(vendor: str) -> dict:
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from accounts.models import Account
+    from fundings.models import Funding
+    from notifications.models import Device
 
     seed = read_json(out_file(f"seed-{vendor}.json"))
-    wanted = [seed["bench_user_id"], *seed["payer_ids"]]
+    authors = dict(Funding.objects.filter(pk__in=seed["target_ids"]).values_list("pk", "author_id"))
+    wanted = [seed["bench_user_id"], *seed["payer_ids"], *authors.values()]
     accounts = Account.objects.in_bulk(wanted)
     tokens = {pk: str(RefreshToken.for_user(accounts[pk]).access_token) for pk in wanted}
     fixture = seed | {
         "bench_token": tokens[seed["bench_user_id"]],
         "payer_tokens": [tokens[pk] for pk in seed["payer_ids"]],
+        # The write targets' authors read their notifications (the notify_delay path).
+        "author_tokens": {str(pk): tokens[author] for pk, author in authors.items()},
     }
+    # Every account has a phone: each notification is pushed once (when FCM is configured).
+    Device.objects.bulk_create(
+        [
+            Device(account_id=pk, token=f"bench-device-{pk}")
+            for pk in Account.objects.values_list("pk", flat=True)
+        ],
+        ignore_conflicts=True,
+    )
     fixture["state"] = money_state()
     write_json(out_file(f"fixture-{vendor}.json"), fixture)
     return {"fixture": str(out_file(f"fixture-{vendor}.json")), "state": fixture["state"]}
@@ -60,7 +74,7 @@ class ClientTransport:
         return response.status_code, {k.lower(): v for k, v in response.items()}, response.content
 
 
-def queries(vendor: str, names: list[str]) -> dict:
+def queries(vendor: str, names: list[str], label: str = "") -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -71,7 +85,7 @@ def queries(vendor: str, names: list[str]) -> dict:
     auth = {"Authorization": f"Bearer {fixture['bench_token']}"}
     results = {}
     for path in PATHS:
-        if path.name not in names or path.kind == "journey":
+        if path.name not in names or path.kind not in ("read", "search", "ceiling"):
             continue
         url = path.url.format(**fixture)
         headers = auth if path.auth else {}
@@ -117,7 +131,7 @@ def queries(vendor: str, names: list[str]) -> dict:
             }
         except JourneyError as exc:
             results["journey"] = {"status": exc.status, "step": exc.step, "steps": per_step}
-    write_json(out_file(f"queries-{vendor}.json"), results)
+    write_json(out_file(f"queries-{vendor}{'-' + label if label else ''}.json"), results)
     # The SQL text stays in the file; the orchestrator needs the counts only.
     summary = {}
     for name, result in results.items():
@@ -140,7 +154,7 @@ def profile(vendor: str, names: list[str], repeat: int) -> dict:
     auth = {"Authorization": f"Bearer {fixture['bench_token']}"}
     timings = {}
     for path in PATHS:
-        if path.name not in names or path.kind == "journey":
+        if path.name not in names or path.kind not in ("read", "search", "ceiling"):
             continue
         url = path.url.format(**fixture)
         headers = auth if path.auth else {}
@@ -230,6 +244,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("action", choices=["prepare", "queries", "check", "profile", "explain"])
     parser.add_argument("--paths", default=",".join(p.name for p in PATHS))
+    parser.add_argument("--label", default="", help="queries: a suffix of the output file")
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "funsun.settings")
@@ -240,7 +255,7 @@ def main() -> None:
     if args.action == "prepare":
         emit(prepare(vendor))
     elif args.action == "queries":
-        emit(queries(vendor, args.paths.split(",")))
+        emit(queries(vendor, args.paths.split(","), args.label))
     elif args.action == "explain":
         emit(explain(vendor, args.paths.split(",")))
     elif args.action == "profile":

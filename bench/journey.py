@@ -235,14 +235,51 @@ def run_journey(
     return json.loads(data)
 
 
+# How long the author keeps reading GET /notification/ for a contribution's notification.
+READ_BACK_SECONDS = 10.0
+
+
+def read_back(transport, token: str, message: str, on_step=None) -> tuple[float, int] | None:
+    """Read GET /notification/ (the newest page) as the funding's author until the
+    contribution's notification is on it: (the seconds it took, the reads), None if it never
+    showed."""
+    started = time.perf_counter()
+    reads = 0
+    while True:
+        reads += 1
+        status, _, data = transport.request(
+            "GET", "/notification/", {"Authorization": f"Bearer {token}"}
+        )
+        if on_step is not None:
+            on_step("read_back", status, time.perf_counter() - started)
+        if status == 200 and any(
+            (row.get("data") or {}).get("message") == message for row in json.loads(data)
+        ):
+            return time.perf_counter() - started, reads
+        if status not in (200, 204):
+            raise JourneyError("read_back", status, data[:200].decode("utf-8", "replace"))
+        if time.perf_counter() - started > READ_BACK_SECONDS:
+            return None
+        time.sleep(0.01)
+
+
 def _client(
-    index: int, port: int, fixture: dict, clients: int, start: float, end_warm: float, end: float
+    index: int,
+    port: int,
+    fixture: dict,
+    clients: int,
+    start: float,
+    end_warm: float,
+    end: float,
+    with_read_back: bool = False,
 ) -> dict:
     payers = fixture["payer_tokens"][index::clients] or fixture["payer_tokens"][:1]
     targets = fixture["target_ids"]
     funding_id = targets[index % len(targets)]
+    author_token = fixture.get("author_tokens", {}).get(str(funding_id), "")
     transport = Transport(port)
     out = {"latencies": [], "done": 0, "all_done": 0, "errors": {}, "retries": 0, "requests": 0}
+    out |= {"delays": [], "unread": 0, "first_read": 0}
 
     def on_step(step, status, seconds):
         if end_warm <= time.time() <= end:
@@ -254,8 +291,14 @@ def _client(
         token = payers[k % len(payers)]
         k += 1
         began = time.time()
+        # A message of its own: the author's read-back knows this contribution's notification.
+        message = f"bench journey {start:.0f}-{index}-{k}"
+        delay = None
         try:
-            run_journey(transport, token, funding_id, 1_000, "bench journey", on_step)
+            run_journey(transport, token, funding_id, 1_000, message, on_step)
+            finished = time.time()
+            if with_read_back:
+                delay = read_back(transport, author_token, message, on_step)
         except JourneyError as exc:
             key = f"{exc.step} {exc.status}"
             if time.time() >= end_warm:
@@ -268,23 +311,28 @@ def _client(
             key = f"transport {type(exc).__name__}"
             out["errors"][key] = out["errors"].get(key, 0) + 1
             continue
-        finished = time.time()
         out["all_done"] += 1  # every credited journey, for the money check
         if end_warm <= finished <= end:
             out["done"] += 1
             out["latencies"].append(finished - began)
+            if with_read_back:
+                if delay is None:
+                    out["unread"] += 1
+                else:
+                    out["delays"].append(delay[0])
+                    out["first_read"] += delay[1] == 1
     out["retries"] = transport.retries
     transport.close()
     return out
 
 
-def _process(indexes, port, fixture, clients, start, end_warm, end, queue):
+def _process(indexes, port, fixture, clients, start, end_warm, end, with_read_back, queue):
     results = []
     threads = []
     for index in indexes:
 
         def work(i=index):
-            results.append(_client(i, port, fixture, clients, start, end_warm, end))
+            results.append(_client(i, port, fixture, clients, start, end_warm, end, with_read_back))
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
@@ -301,7 +349,15 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def load(port: int, fixture: dict, clients: int, duration: float, warmup: float, processes: int):
+def load(
+    port: int,
+    fixture: dict,
+    clients: int,
+    duration: float,
+    warmup: float,
+    processes: int,
+    with_read_back: bool = False,
+):
     start = time.time() + 1.0
     end_warm = start + warmup
     end = end_warm + duration
@@ -309,7 +365,8 @@ def load(port: int, fixture: dict, clients: int, duration: float, warmup: float,
     groups = [list(range(clients))[p::processes] for p in range(processes)]
     workers = [
         multiprocessing.Process(
-            target=_process, args=(g, port, fixture, clients, start, end_warm, end, queue)
+            target=_process,
+            args=(g, port, fixture, clients, start, end_warm, end, with_read_back, queue),
         )
         for g in groups
         if g
@@ -331,7 +388,21 @@ def load(port: int, fixture: dict, clients: int, duration: float, warmup: float,
     done = sum(r["done"] for r in results)
     all_done = sum(r["all_done"] for r in results)
     requests = sum(r["requests"] for r in results)
-    return {
+    delays = [x for r in results for x in r["delays"]]
+    read = {}
+    if with_read_back:
+        read = {
+            "read_back": {
+                "read": len(delays),
+                "unread": sum(r["unread"] for r in results),
+                # Shown by the author's first read after the 201.
+                "first_read": sum(r["first_read"] for r in results),
+                "p50_ms": (percentile(delays, 50) or 0) * 1000 if delays else None,
+                "p99_ms": (percentile(delays, 99) or 0) * 1000 if delays else None,
+                "max_ms": max(delays) * 1000 if delays else None,
+            }
+        }
+    return read | {
         "completed": done,
         "credited_total": all_done,
         "per_second": done / duration,
@@ -355,20 +426,30 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--once", action="store_true", help="one journey, as a probe")
+    parser.add_argument(
+        "--read-back",
+        action="store_true",
+        help="after each 201, the author reads GET /notification/ until it shows",
+    )
     args = parser.parse_args()
     fixture = read_json(args.fixture)
     if args.once:
         transport = Transport(args.port)
         steps = []
+        probe_message = f"bench probe {time.time_ns()}"
         try:
             remit = run_journey(
                 transport,
                 fixture["payer_tokens"][0],
                 fixture["target_ids"][0],
                 1_000,
-                "bench probe",
+                probe_message,
                 lambda step, status, seconds: steps.append([step, status]),
             )
+            if args.read_back:
+                token = fixture["author_tokens"][str(fixture["target_ids"][0])]
+                if read_back(transport, token, probe_message) is None:
+                    raise JourneyError("read_back", 200, "the notification never showed")
             emit({"ok": True, "steps": steps, "remit": remit})
         except JourneyError as exc:
             emit({"ok": False, "steps": steps, "step": exc.step, "status": exc.status,
@@ -377,7 +458,17 @@ def main() -> None:
             emit({"ok": False, "steps": steps, "step": "transport", "status": 0,
                   "detail": repr(exc)})  # fmt: skip
         return
-    emit(load(args.port, fixture, args.clients, args.duration, args.warmup, args.processes))
+    emit(
+        load(
+            args.port,
+            fixture,
+            args.clients,
+            args.duration,
+            args.warmup,
+            args.processes,
+            args.read_back,
+        )
+    )
 
 
 if __name__ == "__main__":
