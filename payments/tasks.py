@@ -6,6 +6,9 @@ confirm is tried again with an exponential back-off (capped), then given up: the
 stays `refunding` (flagged for a check, visible in the payments admin), the job is listed
 under "Failed jobs", and reconciliation keeps trying every minute.
 
+`settle_notice`: a provider's notice that an order changed (Toss's webhook) is acted on here,
+so that the webhook answers at once: the provider's lookup is asked and our books follow it.
+
 `reconcile_payments`: payments.reconciliation, every minute, one run at a time across every
 consumer (a huey lock; a second copy is skipped, and a run is safe even beside another).
 """
@@ -18,7 +21,9 @@ from collections.abc import Iterable
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task, on_commit_task
 
+from payments.models import Payment
 from payments.reconciliation import reconcile
+from payments.services.journey import settle_on_notice
 from payments.services.refunds import RefundProgress, begin_refund, refund_by_job
 
 logger = logging.getLogger(__name__)
@@ -53,6 +58,23 @@ def refund_payment(payment_id: int, task=None) -> None:
         # Another process holds the lease: look again later, it may fail.
         raise RefundNotConfirmed(f"payment {payment_id}: another process is refunding it")
     raise RefundNotConfirmed(f"payment {payment_id}: the provider did not confirm the refund")
+
+
+class NoticeNotSettled(Exception):
+    """The provider's lookup failed: huey asks again later (reconciliation does too)."""
+
+
+@on_commit_task(retries=5, retry_delay=30, retry_backoff=2, name="settle_notice")
+def settle_notice(payment_id: int) -> str:
+    """Act on a provider's notice about one payment (idempotent: the lookup decides)."""
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        return "gone"
+    outcome = settle_on_notice(payment)
+    logger.info("notice about payment %s: %s", payment_id, outcome)
+    if outcome == "unknown":
+        raise NoticeNotSettled(f"payment {payment_id}: the provider's lookup failed")
+    return outcome
 
 
 def refund_in_background(*, payment_id: int, from_states: Iterable[str], reason: str) -> bool:

@@ -28,6 +28,7 @@ from payments import services
 from payments.models import PaymentState
 from payments.providers import toss
 from payments.providers.base import callback_url
+from payments.tasks import settle_notice
 
 logger = logging.getLogger(__name__)
 
@@ -238,14 +239,14 @@ class TossWebhookView(APIView):
         description=(
             'Toss posts `{"eventType": "PAYMENT_STATUS_CHANGED", "createdAt", "data": '
             '{"paymentKey", "orderId", "status", ...}}`. The body is only a hint: the '
-            "server looks the order up at Toss and acts on that answer, idempotently. 200 for "
-            "every event it has read, an unknown order or another event type included (Toss "
-            "retries anything else)."
+            "server answers at once and a background job looks the order up at Toss and acts on "
+            "that answer, idempotently. 200 for every event it has read, an unknown order or "
+            "another event type included (Toss retries anything else)."
         ),
         auth=[],
         request={"application/json": OpenApiTypes.OBJECT},
         responses={
-            200: error("What the payment now is (`detail`)."),
+            200: error("`accepted` (a lookup is queued), `unknown order` or `ignored`."),
             400: error("Not JSON, or no `data.orderId`."),
             429: LIMITED,
         },
@@ -266,6 +267,7 @@ class TossWebhookView(APIView):
         if payment is None:
             logger.warning("toss webhook for an unknown order %s", order_id)
             return Response({"detail": "unknown order"})
-        outcome = services.settle_on_notice(payment)
-        logger.info("toss webhook for payment %s: %s", payment.pk, outcome)
-        return Response({"detail": outcome})
+        # Answered at once (Toss waits for nobody's lookup): a job asks Toss and settles.
+        settle_notice(payment.pk)
+        logger.info("toss webhook for payment %s: lookup queued", payment.pk)
+        return Response({"detail": "accepted"})

@@ -172,3 +172,25 @@ def test_the_webhook_is_rate_limited_per_address(toss, hook, settings):
     body = {"eventType": "PAYMENT_STATUS_CHANGED", "data": {"orderId": "funsun-" + "0" * 32}}
     answers = [httpx.post(hook, json=body).status_code for _ in range(3)]
     assert answers == [200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_the_webhook_answers_before_asking_toss(toss, client, django_capture_on_commit_callbacks):
+    """Toss waits for no lookup: the answer comes first, the lookup runs as a job after it."""
+    pay_with_toss(client, toss, 10_000)
+    payment = Payment.objects.get()
+    body = {
+        "eventType": "PAYMENT_STATUS_CHANGED",
+        "createdAt": "2026-11-28T19:00:00.000000",
+        "data": {"paymentKey": payment.provider_key, "orderId": payment.partner_order_id},
+    }
+    asked = lookups(toss)
+    with django_capture_on_commit_callbacks(execute=False) as jobs:
+        response = client.post("/payments/toss/webhook", body, format="json")
+    assert (response.status_code, response.json()) == (200, {"detail": "accepted"})
+    assert lookups(toss) == asked  # nobody asked Toss while the webhook waited
+    for job in jobs:
+        job()
+    assert lookups(toss) == asked + 1
+    assert Payment.objects.get().state == PaymentState.APPROVED
+    assert_books_agree(toss)
