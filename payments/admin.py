@@ -65,11 +65,19 @@ class PaymentAdmin(admin.ModelAdmin):
         "state",
         "needs_check_flag",
         "item_name",
+        "provider",
         "tid",
         "created_on",
     )
     list_filter = ("state", "provider", "needs_check")
-    search_fields = ("=id", "=tid", "=partner_order_id", "=payer__id", "payer__username")
+    search_fields = (
+        "=id",
+        "=tid",
+        "=partner_order_id",
+        "=provider_key",
+        "=payer__id",
+        "payer__username",
+    )
     list_select_related = ("payer",)
     date_hierarchy = "created_on"
     ordering = ("-created_on", "-id")
