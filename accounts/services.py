@@ -17,11 +17,12 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.errors import AccountDeactivated, EmailTaken, NotAuthenticated
 from accounts.kakao import KakaoUser, fetch_kakao_user
 from accounts.models import Account, Follow
 from accounts.selectors import get_active_account
 from accounts.signals import account_deactivating, followed
-from funsun.api.errors import Conflict, Forbidden, InvalidInput, NotFound, NotSignedIn
+from funsun.api.errors import InvalidInput, NotFound
 from funsun.images import clean_image, delete_stored
 
 logger = logging.getLogger(__name__)
@@ -34,16 +35,6 @@ def _jwt():
 
 DEACTIVATED_USERNAME: Final = "탈퇴한 사용자"
 ALREADY_FOLLOW: Final = "already follow"
-
-
-class NotAuthenticated(NotSignedIn):
-    """Wrong credentials or an unusable refresh token (the app re-authenticates)."""
-
-    default_detail = "Authentication failed."
-
-
-class AccountDeactivated(Forbidden):
-    default_detail = "This account has been deactivated."
 
 
 class _Keep:
@@ -122,12 +113,12 @@ def sign_up(*, email: str, password: str, username: str) -> Account:
     """A local (email + password) account. The password is already validated."""
     email = email.strip().lower()
     if Account.objects.filter(email__iexact=email).exists():
-        raise Conflict("An account with this email already exists.")
+        raise EmailTaken
     try:
         with transaction.atomic():
             account = Account.objects.create_user(email=email, password=password, username=username)
     except IntegrityError as exc:
-        raise Conflict("An account with this email already exists.") from exc
+        raise EmailTaken from exc
     logger.info("account %s signed up", account.pk)
     return account
 

@@ -69,7 +69,7 @@ def _credit(gift: WebGift) -> Contribution | None:
 def finish_web_gift(*, gift: WebGift, pg_token: str) -> Contribution | None:
     """The buyer is back from the provider: approve (sandbox, Kakao Pay: with the approval
     token; Toss approved at its own return) and credit. Repeating it credits nothing more.
-    Raises the services' errors: InvalidInput/UpstreamError when the payment was not
+    Raises the services' errors: InvalidInput/ProviderFailed when the payment was not
     approved, FundingClosed when the funding could not take it (the payment is refunded)."""
     payment = gift.payment
     if payment.state == PaymentState.READY:

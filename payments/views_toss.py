@@ -20,7 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from funsun.api.errors import Conflict, DomainError, InvalidInput, NotFound
+from funsun.api.errors import DomainError, InvalidInput, NotFound, StateConflict
 from funsun.api.parsers import JSONParser
 from funsun.api.schema import error
 from funsun.api.throttles import IPRateThrottle
@@ -165,7 +165,7 @@ class TossSuccessView(_ReturnView):
             return self.page(
                 request, 404, "주문 없음 / Unknown order", "No such order. Nothing was charged."
             )
-        except Conflict as exc:
+        except StateConflict as exc:
             return self.page(request, 409, "이미 처리됨 / Already processed", exc.detail)
         except DomainError as exc:
             return self._not_approved(request, order_id, amount, exc)

@@ -62,12 +62,3 @@ class ProviderFailed(DomainError):
 
 class TemporarilyUnavailable(DomainError):
     default_detail = "Service temporarily unavailable."
-
-
-# Former names, kept while callers move to the domain names above.
-Conflict = StateConflict
-Forbidden = NotPermitted
-PaymentRequired = PaymentMissing
-PayloadTooLarge = TooLarge
-UpstreamError = ProviderFailed
-ServiceUnavailable = TemporarilyUnavailable

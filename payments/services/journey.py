@@ -18,7 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from funsun.api.errors import Conflict, DomainError, InvalidInput, NotFound, UpstreamError
+from funsun.api.errors import DomainError, InvalidInput, NotFound, ProviderFailed
+from payments.errors import PaymentNotWaiting, PaymentRefunded
 from payments.models import Payment, PaymentState
 from payments.providers import (
     Lookup,
@@ -53,7 +54,7 @@ def provider_error(exc: ProviderError, action: str) -> DomainError:
         exc, ProviderUnavailable
     ):
         return InvalidInput(f"The payment provider refused to {action}: {exc.message}")
-    return UpstreamError(f"The payment provider failed to {action}: {exc.message}")
+    return ProviderFailed(f"The payment provider failed to {action}: {exc.message}")
 
 
 # --- step 1: ready ------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def store_pg_token(*, payer: Account, pg_token: str, tid: str | None = None) -> 
         if stored:
             record_event(payment.pk, "pg_token", note="approval token received")
     if not stored:
-        raise Conflict(f"This payment is {payment.state}; it takes no new approval token.")
+        raise PaymentNotWaiting(f"This payment is {payment.state}; it takes no new approval token.")
     # The row is as read plus this UPDATE: no need to read it again.
     payment.pg_token, payment.updated_on = pg_token, now
     return payment
@@ -231,7 +232,7 @@ def _approve_from_lookup(payment: Payment, cause: ProviderError) -> Payment:
         # Nobody knows whether the money was captured: reconciliation asks again later.
         Payment.objects.filter(pk=payment.pk).update(needs_check=True, updated_on=timezone.now())
         record_event(payment.pk, "order_failed", raw=exc.raw, note=exc.message)
-        raise UpstreamError(
+        raise ProviderFailed(
             "The payment provider did not confirm the approval; it will be checked again "
             "automatically. Try again in a minute."
         ) from exc
@@ -243,7 +244,7 @@ def _approve_from_lookup(payment: Payment, cause: ProviderError) -> Payment:
         if isinstance(cause, ProviderUnavailable):
             # The call that got no answer may still land at the provider: ask again later.
             Payment.objects.filter(pk=payment.pk, state=PaymentState.READY).update(needs_check=True)
-            raise UpstreamError(
+            raise ProviderFailed(
                 f"The payment provider did not approve the payment ({cause.message}); try again."
             )
         raise InvalidInput(f"The payment provider refused to approve: {cause.message}")
@@ -255,7 +256,7 @@ def approve(payment: Payment) -> Payment:
     if payment.state in (PaymentState.APPROVED, PaymentState.CREDITED):
         return payment
     if payment.state in (PaymentState.REFUNDING, PaymentState.REFUNDED):
-        raise Conflict("This payment was refunded.")
+        raise PaymentRefunded
     if payment.state == PaymentState.EXPIRED:
         raise InvalidInput("This payment expired before it was approved; start a new one.")
     if payment.state == PaymentState.FAILED:
@@ -315,7 +316,7 @@ def _returned_again(payment: Payment, provider_key: str) -> Payment:
     """A return for an order that no longer waits: a replay of the one that approved it is
     answered from our books (the provider is not asked again); anything else is refused."""
     if payment.state != PaymentState.APPROVED or payment.provider_key != provider_key:
-        raise Conflict(f"This payment is {payment.state}; nothing was confirmed again.")
+        raise PaymentNotWaiting(f"This payment is {payment.state}; nothing was confirmed again.")
     if not payment.pg_token:  # approved by a lookup before the buyer came back
         token = secrets.token_urlsafe(24)
         Payment.objects.filter(pk=payment.pk, pg_token="").update(pg_token=token)
