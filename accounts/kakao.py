@@ -1,6 +1,6 @@
 """Kakao Login client: who is the Kakao user behind an access token the app sends us.
 
-`GET {KAKAO_API_BASE_URL}/v2/user/me` with `Authorization: Bearer <token>` (KAKAO.md).
+`GET {KAKAO_API_BASE_URL}/v2/user/me` with `Authorization: Bearer <token>` (docs/KAKAO.md).
 Every failure of Kakao (refused token, error status, garbage, silence) becomes a
 `KakaoLoginFailed` (400 with a detail): the app shows it and the user retries; we never
 answer 500 and never create anything from a half-understood answer.

@@ -1,4 +1,4 @@
-"""Input validation and the wire shapes of accounts (API.md "Objects")."""
+"""Input validation and the wire shapes of accounts (docs/API.md "Objects")."""
 
 import re
 
@@ -225,7 +225,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
 
 
 class FollowTargetSerializer(serializers.Serializer):
-    # CharField takes a JSON number too: ids arrive as strings or numbers (API.md).
+    # CharField takes a JSON number too: ids arrive as strings or numbers (docs/API.md).
     id = serializers.CharField(max_length=64, help_text="The account id (string or number).")
 
 

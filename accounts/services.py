@@ -248,7 +248,7 @@ def update_profile(
 
 
 def deactivate_account(*, account: Account) -> None:
-    """Deactivate `account` and erase its personal data (PRODUCT.md: DELETE /account/).
+    """Deactivate `account` and erase its personal data (docs/PRODUCT.md "Accounts").
 
     One transaction: `account_deactivating` lets the apps above cancel what the account has
     open (fundings: cancel, take the contributions back, decide the refunds), its follows

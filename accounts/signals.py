@@ -2,7 +2,7 @@
 
 accounts is the lowest app (reports -> fundings -> payments -> accounts): it may not import
 fundings or payments, yet deleting an account must cancel and refund what that account
-has open there (PRODUCT.md, money invariant 6). The higher apps listen instead.
+has open there (docs/MONEY.md, money invariant 6). The higher apps listen instead.
 
 `account_deactivating`
     Sent once per deactivation, *inside* the transaction that deactivates the account,

@@ -2,7 +2,7 @@ from django.urls import path
 
 from accounts import views
 
-# Exact paths as the app calls them (API.md): no trailing-slash variants, no redirects.
+# Exact paths as the app calls them (docs/API.md): no trailing-slash variants, no redirects.
 # There is deliberately no "account/token" route (the original handed out admin tokens).
 urlpatterns = [
     path("account/", views.AccountView.as_view(), name="account"),

@@ -1,4 +1,4 @@
-"""HTTP views of /account/ and /follow/ (API.md): read input, call one service or
+"""HTTP views of /account/ and /follow/ (docs/API.md): read input, call one service or
 selector, render. The rules live in services.py and selectors.py."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 @receiver(account_deactivating, dispatch_uid="fundings.cancel_fundings_of_deactivated")
 def cancel_fundings_of_deactivated(sender, account, **kwargs) -> None:
     """A deactivated account's fundings are canceled and their contributions taken back
-    (PRODUCT.md, money invariant 6), inside the deactivation's own transaction; the refunds
+    (docs/MONEY.md, money invariant 6), inside the deactivation's own transaction; the refunds
     go out as jobs once it commits."""
     canceled = cancel_fundings_of(account=account)
     if canceled:

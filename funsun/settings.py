@@ -1,6 +1,6 @@
 """FunSun settings, read from the environment (and a `.env` file when present).
 
-The table of variables lives in PRODUCT.md ("Configuration"); every default here matches it.
+The table of variables lives in docs/PRODUCT.md ("Configuration"); every default here matches it.
 """
 
 from datetime import timedelta
@@ -269,7 +269,7 @@ STORAGES = {
 # serves it in production: the route is a fallback for `make run` and a proxy-less host).
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=not AWS_STORAGE_BUCKET_NAME)
 
-# Uploads: images up to 10 MB, whole request bodies up to 12 MB (PRODUCT.md "Limits").
+# Uploads: images up to 10 MB, whole request bodies up to 12 MB (docs/PRODUCT.md "Limits").
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 MAX_REQUEST_BYTES = 12 * 1024 * 1024

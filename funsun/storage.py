@@ -9,7 +9,7 @@ from storages.utils import clean_name
 class MediaPathS3Storage(S3Storage):
     """S3 (or S3-compatible) storage whose URLs are site-relative `MEDIA_URL` paths.
 
-    The mobile app prefixes its base URL to every image path (API.md "General rules"), so
+    The mobile app prefixes its base URL to every image path (docs/API.md "General rules"), so
     an absolute bucket URL would reach it as "<base>https://...". Objects are therefore named
     "/media/<name>" in responses, and the proxy maps /media/ to the bucket (plus AWS_LOCATION):
     deploy/nginx/media-s3.conf. Reads, writes and deletes go to the bucket as usual.

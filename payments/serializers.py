@@ -1,4 +1,4 @@
-"""Wire shapes of the payment journey (API.md "Contributions and payment")."""
+"""Wire shapes of the payment journey (docs/API.md "Contributions and payment")."""
 
 from rest_framework import serializers
 

@@ -1,4 +1,4 @@
-"""The app's payment journey (API.md, steps 3-4; step 1, which may name what the payment is
+"""The app's payment journey (docs/API.md, steps 3-4; step 1, which may name what the payment is
 for, is served by the app that sells it), the pages the provider redirects the buyer's
 browser to, and the sandbox provider's checkout page."""
 

@@ -1,4 +1,4 @@
-"""Toss Payments' routes (API.md, "Toss Payments"): the checkout page this server hosts for an
+"""Toss Payments' routes (docs/API.md, "Toss Payments"): the checkout page this server hosts for an
 order, the two routes Toss sends the buyer's browser back to, and Toss's webhook.
 
 They read Toss's wire names (orderId, paymentKey, code...) and hand over to the neutral
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 TAGS = ["remit"]
 HTML = OpenApiResponse(OpenApiTypes.STR, description="A small HTML page for the buyer.")
-REDIRECT = OpenApiResponse(description="To the approval, cancel or fail URL (API.md, step 2).")
+REDIRECT = OpenApiResponse(description="To the approval, cancel or fail URL (docs/API.md, step 2).")
 LIMITED = error("Too many calls from this address; retry after Retry-After seconds.")
 # Toss's code when the buyer cancels in the window: the app's cancel URL, not its fail URL.
 BUYER_CANCELED = "PAY_PROCESS_CANCELED"
@@ -119,7 +119,7 @@ class TossSuccessView(_ReturnView):
         description=(
             "Toss's `successUrl`. The order must exist, wait for its payment and have exactly "
             "this `amount`; then the server confirms the payment at Toss and redirects to the "
-            "approval URL with a `pg_token` (API.md, step 2). A replay of an approved return "
+            "approval URL with a `pg_token` (docs/API.md, step 2). A replay of an approved return "
             "redirects again without asking Toss. Declined, expired or refused: redirect to "
             "the fail URL. An answer Toss has not given yet: a page that reloads itself."
         ),

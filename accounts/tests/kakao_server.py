@@ -1,4 +1,4 @@
-"""A local HTTP server that speaks Kakao Login's `GET /v2/user/me` (KAKAO.md).
+"""A local HTTP server that speaks Kakao Login's `GET /v2/user/me` (docs/KAKAO.md).
 
 The server answers by access token: known tokens get their Kakao user, unknown ones the
 401 Kakao sends for a bad token, and a few special tokens misbehave on purpose (500,
@@ -27,7 +27,7 @@ HOLD_LIMIT = 60.0
 
 
 def kakao_user(kakao_id: int = KAKAO_ID, **account) -> dict:
-    """A full `/v2/user/me` answer shaped like KAKAO.md's sample, fields overridable."""
+    """A full `/v2/user/me` answer shaped like docs/KAKAO.md's sample, fields overridable."""
     kakao_account = {
         "profile_nickname_needs_agreement": False,
         "profile": {

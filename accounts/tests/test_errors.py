@@ -1,4 +1,4 @@
-"""Errors are JSON {"detail": ...} in UTF-8 with the status codes API.md names."""
+"""Errors are JSON {"detail": ...} in UTF-8 with the status codes docs/API.md names."""
 
 from datetime import timedelta
 

@@ -37,7 +37,7 @@ def test_first_login_creates_the_account_from_kakao(api, kakao):
     # The 19-digit id survived exactly (a float would have rounded it).
     account = Account.objects.get(pk="4123456789012345678")
     assert not account.has_usable_password()
-    # Kakao was asked exactly as KAKAO.md says.
+    # Kakao was asked exactly as docs/KAKAO.md says.
     assert kakao.requests == [{"path": "/v2/user/me", "authorization": f"Bearer {ks.GOOD_TOKEN}"}]
     # The tokens sign the app in.
     me = api.post("/account/", HTTP_AUTHORIZATION=f"Bearer {body['token']['access_token']}")

@@ -19,7 +19,7 @@ from fundings.models import GOAL_MAX, GOAL_MIN, Funding, FundingStatus, funding_
 from funsun.api.errors import InvalidInput
 from funsun.images import clean_image, image_url
 
-# API.md: times are rendered with their offset in Asia/Seoul, and naive input is Seoul time.
+# docs/API.md: times are rendered with their offset in Asia/Seoul, and naive input is Seoul time.
 WIRE_TIMEZONE = ZoneInfo("Asia/Seoul")
 TITLE_MAX = 50
 CONTENT_MAX = 2000

@@ -11,7 +11,7 @@ MESSAGE_MAX = 255
 
 
 def _id_field(**kwargs) -> serializers.IntegerField:
-    # Ids arrive as numbers or strings ("12"); both are accepted (API.md).
+    # Ids arrive as numbers or strings ("12"); both are accepted (docs/API.md).
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 

@@ -1,6 +1,6 @@
 """Money into and out of fundings: crediting payments, refunds, cancellation.
 
-The rules (PRODUCT.md, "Money invariants"): a funding's `current_amount` is the sum of its
+The rules (docs/MONEY.md, "Money invariants"): a funding's `current_amount` is the sum of its
 credited, not refunded contributions and never passes its goal; every contribution holds
 exactly one approved payment; money that cannot be credited goes back to the payer.
 

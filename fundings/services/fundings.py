@@ -160,7 +160,7 @@ def delete_funding(*, funding: Funding, actor: Account) -> str:
     """Delete a funding nobody gave money to; otherwise cancel it (and refund) instead.
 
     Any contribution row, even a refunded one, is a financial record that is never deleted
-    (PRODUCT.md, money invariant 6) and it protects its funding row: such a funding is
+    (docs/MONEY.md, money invariant 6) and it protects its funding row: such a funding is
     canceled by the money service, never removed. Returns "deleted" or "canceled".
     """
     ensure_author(funding=funding, actor=actor)

@@ -1,4 +1,4 @@
-"""POST /funding/: what the app sends, the limits of PRODUCT.md, and nothing left behind."""
+"""POST /funding/: what the app sends, the limits of docs/PRODUCT.md, and nothing left behind."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo

@@ -1,4 +1,4 @@
-"""PRODUCT.md's money invariants, each with tests that fail if it breaks.
+"""docs/MONEY.md's money invariants, each with tests that fail if it breaks.
 
 1. current_amount == sum of credited, not refunded contributions:
    test_random_journeys_keep_every_invariant, test_concurrency.py (all),

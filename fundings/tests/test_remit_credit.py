@@ -1,4 +1,4 @@
-"""POST /remit/: crediting an approved payment to a funding (API.md step 5)."""
+"""POST /remit/: crediting an approved payment to a funding (docs/API.md step 5)."""
 
 from datetime import timedelta
 

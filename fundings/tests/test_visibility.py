@@ -1,4 +1,4 @@
-"""Who sees which funding where (PRODUCT.md, "Rules of visibility"), cell by cell.
+"""Who sees which funding where (docs/PRODUCT.md, "Rules of visibility"), cell by cell.
 
 One author with a public and a friends-only funding; six viewers; four places to look.
 """

@@ -1,4 +1,4 @@
-"""Funding routes: detail, create, edit, review, delete, and the four feeds (API.md)."""
+"""Funding routes: detail, create, edit, review, delete, and the four feeds (docs/API.md)."""
 
 from functools import partial
 

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from funsun.api.pagination import PAGE_SIZE
 
-# API.md: every write endpoint accepts all three.
+# docs/API.md: every write endpoint accepts all three.
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
 
 

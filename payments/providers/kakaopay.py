@@ -1,4 +1,4 @@
-"""Kakao Pay online single payment over HTTPS (KAKAO.md): ready, approve, cancel, order.
+"""Kakao Pay online single payment over HTTPS (docs/KAKAO.md): ready, approve, cancel, order.
 
 Every Kakao Pay code and status lives here and is translated into the core's neutral terms
 (payments/providers/base.py): the rest of the project never sees them.
@@ -47,7 +47,7 @@ NOT_PAID_YET = frozenset(
 )
 FAILED = frozenset({"FAIL_AUTH_PASSWORD", "QUIT_PAYMENT", "FAIL_PAYMENT"})
 
-# Error codes that matter to us (KAKAO.md).
+# Error codes that matter to us (docs/KAKAO.md).
 BAD_KEY = -401
 NOT_FINISHED = -701
 ALREADY_APPROVED = -702
@@ -100,7 +100,7 @@ def classify(call: str, http_status: int, code: int | None, method_result_code: 
         return ProviderMisconfigured
     if http_status >= 500:
         return ProviderUnavailable
-    # After these only /order says what happened (KAKAO.md, rules of thumb).
+    # After these only /order says what happened (docs/KAKAO.md, "Errors and what the code does").
     if code in (ALREADY_APPROVED, DUPLICATE_REQUEST) or method_result_code == USER_LOCKED:
         return OutcomeUnknown
     if call == "cancel":

@@ -48,7 +48,7 @@ CHECKOUT_PATH = "/payments/toss/checkout/"
 SUCCESS_PATH = "/payments/toss/success"
 FAIL_PATH = "/payments/toss/fail"
 
-# Our order's validity, as for every provider (PRODUCT.md): the checkout page opens the window
+# Our order's validity, as for every provider (docs/PRODUCT.md): the checkout page opens the window
 # only within it. Toss keeps an open window 30 minutes and an authorisation 10 more for our
 # confirm; a buyer still in the window after our order expired is refused at the return
 # (the order no longer waits), and Toss drops the session uncharged.

@@ -1,7 +1,7 @@
 """The payment state machine: guarded moves, the event log, and the lease.
 
 A payment moves through `ready -> approved -> credited`, `ready -> failed | expired` and
-`approved | credited -> refunding -> refunded` (PRODUCT.md). Each move is a guarded UPDATE
+`approved | credited -> refunding -> refunded` (docs/MONEY.md). Each move is a guarded UPDATE
 (`... WHERE state IN (...)`), so that of two processes racing for the same move exactly one
 wins, and each move writes a PaymentEvent with the provider's raw answer.
 """

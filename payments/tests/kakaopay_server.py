@@ -1,4 +1,4 @@
-"""A local HTTP server that speaks Kakao Pay's online single-payment protocol (KAKAO.md).
+"""A local HTTP server that speaks Kakao Pay's online single-payment protocol (docs/KAKAO.md).
 
 Real HTTP on 127.0.0.1 (port 0), in a thread. It checks the `SECRET_KEY` header and the
 cid, keeps its orders by tid, implements ready / approve / cancel / order with Kakao's error

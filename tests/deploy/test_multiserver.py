@@ -1,5 +1,5 @@
 """Two app servers (two gunicorn processes on different ports) sharing one PostgreSQL and
-one Redis, as in PRODUCT.md "Scale": state lives only in those, never in a process.
+one Redis, as in docs/PRODUCT.md "Scale": state lives only in those, never in a process.
 
 The database is this test's own (created and dropped here); Redis keys carry a prefix of
 this run alone in database 13 (FUNSUN_DEPLOY_REDIS), and only those keys are removed.

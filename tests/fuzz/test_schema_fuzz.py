@@ -14,7 +14,7 @@ Every response must:
 - answer 400 to a JSON body that is not an object.
 
 schemathesis's `negative_data_rejection` (any invalid value must be refused) is not applied:
-the wire contract (API.md) tells the server to be lenient where that check expects refusals
+the wire contract (docs/API.md) tells the server to be lenient where that check expects refusals
 (numbers as strings and ids as numbers, a bad `page` means page 1, "true"/"false" strings
 as booleans, unknown fields ignored), and a multipart form or a query string cannot carry the
 non-object values it generates. The strict parts of that rule are the JSON-body check above

@@ -1,5 +1,5 @@
 """Authorization matrix: every write route and every read of a private thing, tried by each
-kind of caller, against the answer API.md and PRODUCT.md document.
+kind of caller, against the answer docs/API.md and docs/PRODUCT.md document.
 
 The callers (tests/hardening/seed.py): `owner` and `friend` follow each other, `stranger`
 is followed by the owner but does not follow back (not a friend), `staff` is an operator
