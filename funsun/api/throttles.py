@@ -16,11 +16,23 @@ when many processes race, and a refused request learns exactly when the oldest s
 """
 
 import hashlib
+import ipaddress
 import math
 
 from django.core.cache import cache as default_cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+
+def client_address(request) -> str:
+    """DRF's get_ident (REMOTE_ADDR, or X-Forwarded-For as NUM_PROXIES says), as a cache key
+    may hold it: an address that is not an IP address (a forged header with spaces or control
+    characters) is counted under a digest of itself, one counter per distinct value."""
+    ident = BaseThrottle().get_ident(request)
+    try:
+        return str(ipaddress.ip_address(ident))
+    except ValueError:
+        return "h" + hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class _ScopedSlotThrottle(SimpleRateThrottle):
@@ -38,6 +50,9 @@ class _ScopedSlotThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         # Read settings on each request (not at import) so overrides take effect.
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
 
     def get_ident_key(self, request, view) -> str | None:
         raise NotImplementedError
@@ -136,7 +151,7 @@ def remember_sign_in(request) -> None:
     """
     digest = _email_digest(request)
     if digest is not None:
-        address = BaseThrottle().get_ident(request)
+        address = client_address(request)
         default_cache.set(_known_address_key(digest, address), 1, timeout=KNOWN_ADDRESS_SECONDS)
 
 
