@@ -65,7 +65,6 @@ class PaymentAdmin(admin.ModelAdmin):
         "state",
         "needs_check_flag",
         "item_name",
-        "provider",
         "tid",
         "created_on",
     )
