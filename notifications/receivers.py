@@ -1,14 +1,14 @@
 """Domain events of the apps below (accounts.signals, fundings.signals) become notifications.
 
-Each event is sent after its transaction committed; its receiver hands it to a background job
-(`handle_event`), which may run again for the same event (a retry, a replay): notify()
-creates each notification once. Nothing here can fail the request that caused the event.
+Each receiver runs after the event's transaction committed and may run again for the same
+event (a replay): notify() creates each notification once. A receiver that fails logs and
+gives up rather than fail the request that caused the event (the money is already decided;
+a notification is not worth a 500).
 """
 
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 
 from django.conf import settings
 from django.dispatch import receiver
@@ -24,34 +24,17 @@ from notifications.services import notify_all
 logger = logging.getLogger(__name__)
 
 
-# The receivers' work, by name, for the job that does it (notifications.tasks.handle_event).
-HANDLERS: dict[str, Callable[..., None]] = {}
-
-
-def _in_background(handler):
-    """The signal's receiver hands the event to a job: the request that caused it (a
-    contribution's POST /remit/, say) answers without waiting for notifications and pushes.
-    The job may run the handler again for the same event: notify() creates each notification
-    once. Enqueueing that fails is logged, never a failed request (the money is decided)."""
-    HANDLERS[handler.__name__] = handler
-
+def _quietly(handler):
     @functools.wraps(handler)
-    def hand_over(sender, **kwargs):
+    def wrapper(sender, **kwargs):
         if not settings.NOTIFICATIONS_ENABLED:
             return  # switched off: not even the event's rows are read
-        from notifications.tasks import handle_event
-
-        kwargs.pop("signal", None)
         try:
-            handle_event(handler.__name__, kwargs)
+            handler(**kwargs)
         except Exception:
-            logger.exception("notifications: %s not queued for %s", handler.__name__, kwargs)
+            logger.exception("notifications: %s failed for %s", handler.__name__, kwargs)
 
-    return hand_over
-
-
-def run_handler(name: str, event: dict) -> None:
-    HANDLERS[name](**event)
+    return wrapper
 
 
 def _contributors(funding_id: int, *, except_id: str) -> list[str]:
@@ -63,7 +46,7 @@ def _contributors(funding_id: int, *, except_id: str) -> list[str]:
 
 
 @receiver(signals.contribution_credited, dispatch_uid="notifications.contribution")
-@_in_background
+@_quietly
 def on_contribution_credited(contribution_id, **kwargs):
     row = Contribution.objects.select_related("funding").get(pk=contribution_id)
     if row.contributor_id == row.funding.author_id:
@@ -79,7 +62,7 @@ def on_contribution_credited(contribution_id, **kwargs):
 
 
 @receiver(signals.funding_achieved, dispatch_uid="notifications.achieved")
-@_in_background
+@_quietly
 def on_funding_achieved(funding_id, **kwargs):
     funding = Funding.objects.get(pk=funding_id)
     event = {"event_key": f"funding:{funding.pk}", "funding_id": funding.pk}
@@ -93,7 +76,7 @@ def on_funding_achieved(funding_id, **kwargs):
 
 
 @receiver(signals.review_posted, dispatch_uid="notifications.review")
-@_in_background
+@_quietly
 def on_review_posted(funding_id, **kwargs):
     funding = Funding.objects.get(pk=funding_id)
     if not funding.review:
@@ -108,7 +91,7 @@ def on_review_posted(funding_id, **kwargs):
 
 
 @receiver(signals.contribution_refunded, dispatch_uid="notifications.refunded")
-@_in_background
+@_quietly
 def on_contribution_refunded(contribution_id, **kwargs):
     row = Contribution.objects.get(pk=contribution_id)
     if row.refunded_on is None:
@@ -123,7 +106,7 @@ def on_contribution_refunded(contribution_id, **kwargs):
 
 
 @receiver(signals.funding_canceled, dispatch_uid="notifications.canceled")
-@_in_background
+@_quietly
 def on_funding_canceled(funding_id, contribution_ids, **kwargs):
     funding = Funding.objects.get(pk=funding_id)
     given: dict[str, int] = defaultdict(int)
@@ -145,7 +128,7 @@ def on_funding_canceled(funding_id, contribution_ids, **kwargs):
 
 
 @receiver(signals.payout_transferred, dispatch_uid="notifications.payout")
-@_in_background
+@_quietly
 def on_payout_transferred(payout_id, **kwargs):
     payout = Payout.objects.select_related("funding").get(pk=payout_id)
     notify_all(
@@ -158,7 +141,7 @@ def on_payout_transferred(payout_id, **kwargs):
 
 
 @receiver(signals.funding_opened, dispatch_uid="notifications.friend_funding")
-@_in_background
+@_quietly
 def on_funding_opened(funding_id, **kwargs):
     funding = Funding.objects.select_related("author").get(pk=funding_id)
     # Only friends who may see it (visibility's rule, asked per friend).
@@ -176,7 +159,7 @@ def on_funding_opened(funding_id, **kwargs):
 
 
 @receiver(followed, dispatch_uid="notifications.follower")
-@_in_background
+@_quietly
 def on_followed(follower_id, followee_id, **kwargs):
     # Keyed by the follower: following, unfollowing and following again notifies once.
     notify_all(

@@ -1,8 +1,5 @@
 """Notifications' background jobs (huey).
 
-`handle_event`: a domain event of fundings or accounts (notifications.receivers) turned into
-notifications, after the request that caused it answered; retried a few times.
-
 `send_push`: one push of one notification to one device (notifications.push.deliver); FCM's
 429 and 5xx try again after `Retry-After` or a doubling back-off, up to push.MAX_ATTEMPTS.
 
@@ -17,13 +14,6 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 from huey.exceptions import RetryTask
 
 from notifications import push, reminders
-
-
-@db_task(retries=3, retry_delay=10, retry_backoff=2, name="handle_event")
-def handle_event(handler: str, event: dict) -> None:
-    from notifications.receivers import run_handler
-
-    run_handler(handler, event)
 
 
 @db_task(name="send_push")
