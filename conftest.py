@@ -1,13 +1,24 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests.
+
+The local protocol servers' fixtures (Kakao Login, Kakao Pay and the sandbox, Toss Payments)
+are plugins registered here, so that any test asks for them by name (`kakao`, `kakaopay`,
+`sandbox`, `toss`) without importing them; helpers are imported from `tests.helpers`.
+"""
 
 import shutil
 
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import AccountFactory
+from tests.helpers import client_for
+
+pytest_plugins = [
+    "accounts.tests.fixtures",
+    "payments.tests.fixtures",
+    "payments.tests.toss_fixtures",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -31,14 +42,6 @@ def _clear_cache():
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
-
-
-def client_for(account) -> APIClient:
-    """An API client that sends `account`'s access token, as the app does."""
-    client = APIClient()
-    token = RefreshToken.for_user(account).access_token
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import Account, Follow
-from conftest import client_for
 from tests.factories import AccountFactory, image_bytes
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Account
-from conftest import client_for
 from tests.factories import DEFAULT_PASSWORD, AccountFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 STRONG = "violet-harbor-1987!"

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
-from conftest import client_for
 from tests.factories import AccountFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 JSON_UTF8 = "application/json; charset=utf-8"

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from accounts.models import Account, Follow
-from conftest import client_for
 from tests.factories import AccountFactory, FollowFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 URL = "/follow/"

@@ -7,8 +7,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Account, Follow
 from accounts.signals import account_deactivating
-from conftest import client_for
 from tests.factories import AccountFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

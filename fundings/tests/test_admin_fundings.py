@@ -7,9 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from conftest import client_for
 from fundings.models import Funding, FundingState
 from tests.factories import AccountFactory, FundingFactory, image_bytes
+from tests.helpers import client_for
 
 
 @pytest.fixture

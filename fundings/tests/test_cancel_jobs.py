@@ -22,13 +22,12 @@ from django.db import OperationalError, connection
 
 from accounts.models import Account, Follow
 from accounts.services import deactivate_account
-from conftest import client_for
 from fundings import tasks as fundings_tasks
 from fundings.models import Contribution, Funding, FundingState
 from payments.models import Payment, PaymentEvent, PaymentState
-from payments.tests.fixtures import kakaopay_fixture  # noqa: F401
 from payments.tests.kakaopay_server import FakeKakaoPay, Order
 from tests.factories import AccountFactory, FollowFactory, FundingFactory, credited_contribution
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,12 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from conftest import client_for
 from fundings.models import Contribution, Funding, FundingState
 from payments.models import Payment, PaymentState
-from payments.tests.fixtures import kakaopay_fixture, pay  # noqa: F401
-from payments.tests.toss_fixtures import pay_with_toss, toss_fixture  # noqa: F401
+from payments.tests.fixtures import pay
+from payments.tests.toss_fixtures import pay_with_toss
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 
 def run_at_once(count: int, work) -> list:

@@ -7,10 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from conftest import client_for
 from fundings.models import Funding
 from fundings.tests.conftest import stored_files
 from tests.factories import AccountFactory, image_bytes
+from tests.helpers import client_for
 
 SEOUL = ZoneInfo("Asia/Seoul")
 

@@ -6,10 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from conftest import client_for
 from fundings.models import Contribution, Funding, FundingState
 from fundings.tests.conftest import stored_files
 from tests.factories import AccountFactory, FollowFactory, FundingFactory, image_bytes
+from tests.helpers import client_for
 
 
 def upload(fmt: str = "PNG", name: str = "photo.png") -> SimpleUploadedFile:

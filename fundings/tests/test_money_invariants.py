@@ -32,13 +32,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Sum
 from django.utils import timezone
 
-from conftest import client_for
 from fundings.models import Contribution, Funding, FundingState
 from fundings.services.contributions import cancel_funding
 from payments.models import Payment, PaymentEvent, PaymentState
 from payments.reconciliation import reconcile
-from payments.tests.fixtures import pay, sandbox_fixture  # noqa: F401
+from payments.tests.fixtures import pay
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,13 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from conftest import client_for
 from fundings.errors import FundingPaidOut, PayoutRefused
 from fundings.models import Contribution, Funding, FundingState, Payout
 from fundings.services.contributions import refund_contribution_by_operator
 from fundings.services.payouts import record_transfer, request_payout
 from payments.models import Payment, PaymentState
 from tests.factories import AccountFactory, FollowFactory, FundingFactory, credited_contribution
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import client_for
 from fundings.models import Contribution, Funding, FundingState
 from payments.models import Payment, PaymentState
-from payments.tests.fixtures import kakaopay_fixture, pay  # noqa: F401
+from payments.tests.fixtures import pay
 from tests.factories import AccountFactory, FollowFactory, FundingFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,19 +10,16 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from conftest import client_for
 from fundings.models import Contribution, Funding, FundingPayment, FundingState
 from payments.models import Payment, PaymentEvent, PaymentState
-from payments.tests.fixtures import (  # noqa: F401
+from payments.tests.fixtures import (
     CID,
     buyer_pays,
-    kakaopay_fails_fixture,
-    kakaopay_fixture,
     pay,
     ready,
-    sandbox_fixture,
 )
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -3,11 +3,10 @@ binding is recorded on the fundings side (FundingPayment), never on the payment.
 
 import pytest
 
-from conftest import client_for
 from fundings.models import Funding, FundingPayment, FundingState
 from payments.models import Payment, PaymentEvent
-from payments.tests.fixtures import kakaopay_fixture, sandbox_fixture  # noqa: F401
 from tests.factories import AccountFactory, FollowFactory, FundingFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

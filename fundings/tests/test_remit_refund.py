@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import client_for
 from fundings.models import Contribution, Funding, FundingState, Payout
 from fundings.services.contributions import (
     cancel_funding,
@@ -14,8 +13,9 @@ from fundings.services.contributions import (
 )
 from funsun.api.errors import StateConflict
 from payments.models import Payment, PaymentState
-from payments.tests.fixtures import kakaopay_fixture, pay  # noqa: F401
+from payments.tests.fixtures import pay
 from tests.factories import AccountFactory, FollowFactory, FundingFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ One author with a public and a friends-only funding; six viewers; four places to
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import client_for
 from fundings.models import Funding
 from tests.factories import AccountFactory, FollowFactory, FundingFactory
+from tests.helpers import client_for
 
 VIEWERS = ["author", "friend", "follower", "followee", "stranger", "anonymous"]
 KINDS = ["public", "friends_only"]

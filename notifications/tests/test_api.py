@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import client_for
 from notifications.kinds import Kind
 from notifications.models import Device, Notification
 from tests.factories import AccountFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -4,13 +4,12 @@ import pytest
 
 from accounts.models import Account
 from accounts.tests import kakao_server as ks
-from accounts.tests.conftest import kakao  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(("kakao_says", "stored"), [("LUNAR", "lunar"), ("SOLAR", "solar")])
-def test_kakao_says_solar_or_lunar_at_the_first_login(api, kakao, kakao_says, stored):  # noqa: F811
+def test_kakao_says_solar_or_lunar_at_the_first_login(api, kakao, kakao_says, stored):
     kakao.users["t"] = ks.kakao_user(kakao_id=601, birthday="0815", birthday_type=kakao_says)
     response = api.post("/account/kakaologin", {"accessToken": "t"})
     assert response.status_code == 201
@@ -18,7 +17,7 @@ def test_kakao_says_solar_or_lunar_at_the_first_login(api, kakao, kakao_says, st
     assert Account.objects.get(pk="601").birthday_type == stored
 
 
-def test_a_missing_or_odd_type_is_solar(api, kakao):  # noqa: F811
+def test_a_missing_or_odd_type_is_solar(api, kakao):
     kakao.users["t"] = ks.kakao_user(kakao_id=602, birthday_type=["LUNAR"])
     assert api.post("/account/kakaologin", {"accessToken": "t"}).status_code == 201
     assert Account.objects.get(pk="602").birthday_type == "solar"

@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Account, Follow
-from conftest import client_for
 from fundings import signals
 from fundings.models import Contribution, Funding, Payout
 from fundings.services.contributions import refund_contribution_by_operator
@@ -16,8 +15,9 @@ from notifications import reminders
 from notifications.kinds import Kind
 from notifications.models import Notification, NotificationSetting
 from notifications.tests.helpers import notes
-from payments.tests.fixtures import pay, sandbox_fixture  # noqa: F401
+from payments.tests.fixtures import pay
 from tests.factories import AccountFactory, FollowFactory, FundingFactory
+from tests.helpers import client_for
 
 # Real commits: the events are sent from transaction.on_commit.
 pytestmark = pytest.mark.django_db(transaction=True)

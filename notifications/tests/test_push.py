@@ -8,7 +8,6 @@ import pytest
 from huey.contrib.djhuey import HUEY
 from huey.exceptions import RetryTask
 
-from conftest import client_for
 from fundings.models import Contribution
 from notifications import push
 from notifications.kinds import Kind
@@ -17,8 +16,9 @@ from notifications.services import notify
 from notifications.tasks import send_push
 from notifications.tests.conftest import CLIENT_EMAIL
 from notifications.tests.fcm_server import AUDIENCE
-from payments.tests.fixtures import pay, sandbox_fixture  # noqa: F401
+from payments.tests.fixtures import pay
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 # Real commits: pushes are enqueued when the notification's transaction commits.
 pytestmark = pytest.mark.django_db(transaction=True)

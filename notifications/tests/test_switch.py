@@ -5,12 +5,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import client_for
 from notifications import reminders
 from notifications.models import Delivery, Device, Notification
 from notifications.tests.helpers import notes
-from payments.tests.fixtures import pay, sandbox_fixture  # noqa: F401
+from payments.tests.fixtures import pay
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 # Real commits: the events are sent from transaction.on_commit.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,7 +1,7 @@
 """Fixtures for money tests, shared with the tests of the apps above payments.
 
-Import the fixture functions into a test module (`from payments.tests.fixtures import
-kakaopay_fixture  # noqa: F401`) and ask for them by name (`kakaopay`).
+The root conftest.py registers this module as a plugin: a test asks for a fixture by name
+(`kakaopay`, `sandbox`) and imports only the helpers (`pay`, `ready`).
 """
 
 from __future__ import annotations

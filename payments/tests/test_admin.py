@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 
 from accounts.models import Account
-from conftest import client_for
 from payments.models import Payment, PaymentState
 from payments.tests.fixtures import pay
 from tests.factories import AccountFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

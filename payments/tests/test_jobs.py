@@ -16,12 +16,12 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from huey.exceptions import TaskLockedException
 
-from conftest import client_for
 from payments import tasks
 from payments.models import Payment, PaymentEvent, PaymentState
 from payments.reconciliation import reconcile
 from payments.tests.fixtures import pay
 from tests.factories import AccountFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

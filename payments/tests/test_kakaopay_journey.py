@@ -2,10 +2,10 @@
 
 import pytest
 
-from conftest import client_for
 from payments.models import Payment, PaymentEvent, PaymentState
 from payments.tests.fixtures import CID, buyer_pays, ready
 from tests.factories import AccountFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

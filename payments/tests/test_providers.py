@@ -6,7 +6,6 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from conftest import client_for
 from payments import services
 from payments.models import Payment
 from payments.providers import (
@@ -23,6 +22,7 @@ from payments.providers import (
 )
 from payments.tests.fixtures import buyer_pays, pay, ready
 from tests.factories import AccountFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

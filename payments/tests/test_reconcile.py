@@ -9,10 +9,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from conftest import client_for
 from payments.models import Payment, PaymentState
 from payments.tests.fixtures import buyer_pays, pay, ready
 from tests.factories import AccountFactory
+from tests.helpers import client_for
 
 
 def backdate(payment: Payment, minutes: float, *fields: str) -> None:

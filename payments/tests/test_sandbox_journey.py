@@ -7,11 +7,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import client_for
 from payments.models import Payment, PaymentState
 from payments.reconciliation import reconcile
 from payments.tests.fixtures import pay, ready
 from tests.factories import AccountFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -14,22 +14,20 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import client_for
 from payments.models import Payment, PaymentEvent, PaymentState
 from payments.providers import toss as provider
 from payments.reconciliation import reconcile
-from payments.tests.toss_fixtures import (  # noqa: F401
+from payments.tests.toss_fixtures import (
     browser_returns,
     checkout,
     path_of,
     pay_with_toss,
     ready,
-    toss_fixture,
-    toss_gives_up_fixture,
     window,
 )
 from payments.tests.toss_server import CLIENT_KEY, SECRET_KEY, FakeToss, WindowError
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import client_for
 from payments import services
 from payments.models import Payment
 from payments.providers import (
@@ -23,16 +22,16 @@ from payments.providers import (
     get_provider,
 )
 from payments.providers import toss as provider
-from payments.tests.toss_fixtures import (  # noqa: F401
+from payments.tests.toss_fixtures import (
     checkout,
     path_of,
     pay_with_toss,
     ready,
-    toss_fixture,
     window,
 )
 from payments.tests.toss_server import CUSTOMER_KEY, ORDER_ID, STATUSES
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

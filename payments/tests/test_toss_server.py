@@ -16,7 +16,6 @@ from payments.tests.toss_server import (
     STATUSES,
     WindowError,
     basic_auth,
-    toss_fixture,  # noqa: F401
 )
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, NOT_RUN
 

@@ -4,7 +4,6 @@ ours over HTTP. The body is a hint: only Toss's look-up changes our books."""
 import httpx
 import pytest
 
-from conftest import client_for
 from payments.models import Payment, PaymentEvent, PaymentState
 from payments.reconciliation import reconcile
 from payments.tests.test_toss_journey import (
@@ -14,14 +13,13 @@ from payments.tests.test_toss_journey import (
     success_location,
     token_of,
 )
-from payments.tests.toss_fixtures import (  # noqa: F401
+from payments.tests.toss_fixtures import (
     browser_returns,
     pay_with_toss,
     ready,
-    toss_fixture,
-    toss_gives_up_fixture,
 )
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

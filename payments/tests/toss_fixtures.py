@@ -1,8 +1,8 @@
 """The app's journey with Toss Payments, as the app and the buyer walk it, for tests here and in
 the apps above payments (the fake Toss itself is payments/tests/toss_server.py).
 
-Import the fixtures into a test module (`from payments.tests.toss_fixtures import
-toss_fixture, toss_gives_up_fixture  # noqa: F401`) and ask for them by name.
+The root conftest.py registers this module as a plugin: a test asks for the fixtures by name
+(`toss`, `toss_gives_up`) and imports only the helpers.
 """
 
 from __future__ import annotations

@@ -3,13 +3,13 @@
 import pytest
 from django.test import Client
 
-from conftest import client_for
 from fundings.models import Contribution, Funding
 from fundings.selectors import visible_fundings
 from reports.models import ModerationAction, Report
 from reports.services import REMOVED_MESSAGE
 from reports.tests.test_reports import credit
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

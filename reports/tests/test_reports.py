@@ -9,11 +9,11 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from conftest import client_for
 from fundings.models import Contribution
 from funsun.api.throttles import AccountRateThrottle
 from reports.models import Report
 from tests.factories import AccountFactory, FollowFactory, FundingFactory, credited_contribution
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from payments.models import Payment, PaymentState
-from payments.tests.toss_fixtures import toss_fixture  # noqa: F401
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import AccountFactory, FundingFactory
 

@@ -5,5 +5,3 @@
 """
 
 from __future__ import annotations
-
-from accounts.tests.conftest import kakao  # noqa: F401 - the local Kakao Login server

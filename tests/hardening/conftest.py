@@ -2,8 +2,6 @@
 
 import pytest
 
-from accounts.tests.conftest import kakao, kakao_unreachable  # noqa: F401
-from payments.tests.fixtures import kakaopay_fixture, sandbox_fixture  # noqa: F401
 from tests.hardening.seed import World, seed_world
 
 

@@ -17,10 +17,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Account
-from conftest import client_for
 from fundings.models import Contribution, Funding
 from payments.tests.fixtures import pay
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 BANK_ACCOUNT = "국민 123-456-789012"
 

@@ -20,10 +20,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Account
-from conftest import client_for
 from fundings.models import Funding
 from reports.models import Report
 from tests.factories import AccountFactory, FundingFactory, image_bytes
+from tests.helpers import client_for
 
 DEEP = "[" * 1000 + "]" * 1000  # about 2 KB
 

@@ -33,12 +33,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import Account
 from accounts.tests import kakao_server
-from conftest import client_for
 from fundings.models import Contribution, Funding
 from payments.models import Payment, PaymentState
 from payments.tests.fixtures import CID, GIVE_UP_SECONDS, SECRET_KEY, buyer_pays, ready
 from payments.tests.kakaopay_server import FakeKakaoPay, Hold
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 # Our client's time-out for calls that must succeed: a busy machine never reaches it.
 GENEROUS = 10.0

@@ -17,11 +17,11 @@ from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from accounts.tests import kakao_server
-from conftest import client_for
 from funsun.logging import RedactSecretsFilter
 from payments.tests.fixtures import SECRET_KEY as KAKAOPAY_SECRET_KEY
 from payments.tests.fixtures import buyer_pays, ready
 from tests.factories import DEFAULT_PASSWORD, AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 REPO = Path(django_settings.BASE_DIR)
 

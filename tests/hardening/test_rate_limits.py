@@ -19,8 +19,8 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from accounts.tests import kakao_server
-from conftest import client_for
 from tests.factories import DEFAULT_PASSWORD, AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
 

@@ -8,12 +8,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from conftest import client_for
 from fundings.models import Contribution, Funding, FundingState, WebGift
 from fundings.web_gifts import credit_left_behind
 from payments.models import Payment, PaymentState
 from payments.reconciliation import reconcile
 from tests.factories import AccountFactory, FundingFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

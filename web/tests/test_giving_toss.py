@@ -6,7 +6,7 @@ from django.test import Client
 
 from fundings.models import Contribution
 from payments.models import PaymentState
-from payments.tests.toss_fixtures import checkout, path_of, toss_fixture, window  # noqa: F401
+from payments.tests.toss_fixtures import checkout, path_of, window
 from tests.factories import AccountFactory, FundingFactory
 
 pytestmark = pytest.mark.django_db

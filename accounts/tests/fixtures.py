@@ -1,4 +1,5 @@
-"""Fixtures of the accounts tests: a local Kakao Login server."""
+"""Kakao Login fixtures for every app's tests (a plugin of the root conftest.py): a local
+Kakao Login server, and an address where none listens."""
 
 import socket
 
