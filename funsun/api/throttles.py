@@ -28,7 +28,7 @@ def client_address(request) -> str:
     """DRF's get_ident (REMOTE_ADDR, or X-Forwarded-For as NUM_PROXIES says), as a cache key
     may hold it: an address that is not an IP address (a forged header with spaces or control
     characters) is counted under a digest of itself, one counter per distinct value."""
-    ident = BaseThrottle().get_ident(request)
+    ident = BaseThrottle().get_ident(request) or ""  # None when the server gave no address
     try:
         return str(ipaddress.ip_address(ident))
     except ValueError:

@@ -334,3 +334,12 @@ def test_an_operator_adjusts_rates_per_deployment(settings):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["20/minute", "None", "5/hour"]
+
+
+def test_a_request_without_an_address_is_limited_not_refused(db):
+    """A server that passes no REMOTE_ADDR (some WSGI hosts) still gets an answer: the
+    missing address is counted as one client."""
+    client = APIClient(REMOTE_ADDR=None)
+    response = client.post("/account/login", {"email": "a@b.c", "password": "x"}, format="json")
+    assert response.status_code in (400, 401)
+    assert "detail" in response.json()
