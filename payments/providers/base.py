@@ -11,11 +11,13 @@ at the provider (Kakao Pay), because several processes serve the same payments.
 from __future__ import annotations
 
 import enum
+import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from django.conf import settings
 
 if TYPE_CHECKING:
@@ -107,6 +109,14 @@ class ProviderUnavailable(OutcomeUnknown):
 
 class ProviderMisconfigured(ProviderError):
     """Our own credentials or merchant id were refused: an operator must act."""
+
+
+@functools.cache
+def http_client() -> httpx.Client:
+    """One HTTP client per process for the providers' calls: its connection pool and TLS
+    context are reused (a new client per call costs more CPU than the call's own work).
+    Thread-safe; each call passes its own time-out."""
+    return httpx.Client()
 
 
 def callback_url(kind: str) -> str:

@@ -28,6 +28,7 @@ from payments.providers.base import (
     ReadyResult,
     RefundRefused,
     callback_url,
+    http_client,
 )
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ class KakaoPayProvider(PaymentProvider):
         # Longer than Kakao's own 11 s: a slow approve is still answered, not guessed at.
         timeout = httpx.Timeout(settings.KAKAOPAY_TIMEOUT_SECONDS)
         try:
-            response = httpx.post(url, json=body, headers=headers, timeout=timeout)
+            response = http_client().post(url, json=body, headers=headers, timeout=timeout)
         except httpx.TimeoutException as exc:
             logger.warning("kakaopay /%s timed out (tid %s)", call, body.get("tid"))
             raise ProviderUnavailable(

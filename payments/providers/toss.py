@@ -36,6 +36,7 @@ from payments.providers.base import (
     ProviderUnavailable,
     ReadyResult,
     RefundRefused,
+    http_client,
 )
 
 if TYPE_CHECKING:
@@ -209,7 +210,7 @@ class TossProvider(PaymentProvider):
             )
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         try:
-            response = httpx.request(
+            response = http_client().request(
                 method,
                 f"{settings.TOSS_API_BASE_URL}{path}",
                 json=body,
