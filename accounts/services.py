@@ -342,9 +342,7 @@ def follow(*, follower: Account, followee_id: str) -> Follow:
             _adjust_follow_counters(
                 follower_id=follower.pk, followee_id=followee.pk, delta=1, require_active=True
             )
-            transaction.on_commit(
-                lambda: followed.send(Follow, follower_id=follower.pk, followee_id=followee.pk)
-            )
+            followed.send(Follow, follower_id=follower.pk, followee_id=followee.pk)
     except IntegrityError as exc:
         raise InvalidInput(ALREADY_FOLLOW) from exc
     return row

@@ -24,8 +24,11 @@ has open there (docs/MONEY.md, money invariant 6). The higher apps listen instea
         def cancel_open_fundings(sender, account, **kwargs): ...
 
 `followed`
-    Sent after a follow committed (`transaction.on_commit`), with `sender=Follow`,
-    `follower_id` and `followee_id`. Receivers (notifications) must be idempotent.
+    Sent inside the transaction that creates the follow, with `sender=Follow`,
+    `follower_id` and `followee_id`: what a receiver writes commits with the follow or not
+    at all. Receivers (notifications) must be idempotent, must not talk to the outside world
+    before the commit, and must keep their own failures to themselves (a savepoint): a
+    follow does not fail because of them.
 """
 
 from django.dispatch import Signal

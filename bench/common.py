@@ -121,12 +121,15 @@ class BenchPath:
     notifications: bool = True
     # Journeys: after each 201, the funding's author reads GET /notification/ until it shows.
     read_back: bool = False
+    # Journeys with notifications on: the push consumer is stopped during the load and drains
+    # the backlog after it (in a deployment it runs on machines of its own).
+    push_after: bool = False
 
     def target(self, db: str) -> str:
         if self.read_back:
             return "every notification readable, none lost"
         if not self.notifications:
-            return "`journey` within 10% of it, none lost"
+            return "`journey_push_after` within 10% of it, none lost"
         if self.kind == "notify_worker":
             return "-"
         if self.kind == "read":
@@ -134,7 +137,8 @@ class BenchPath:
         if self.kind == "search":
             return ">=25% of ceiling, p99<=60ms"
         if self.kind == "journey":
-            return ">=60 contrib/s, none lost" if db == "postgres" else "none lost"
+            wanted = db == "postgres" and self.name == "journey"
+            return ">=60 contrib/s, none lost" if wanted else "none lost"
         return "-"
 
 
@@ -159,6 +163,13 @@ PATHS: list[BenchPath] = [
         "/remit/kakaopay/ready",
         kind="journey",
         note="ready, checkout pay, approve (POST+GET), remit",
+    ),
+    BenchPath(
+        "journey_push_after",
+        "/remit/kakaopay/ready",
+        kind="journey",
+        note="the journey, notifications on, pushed after the load",
+        push_after=True,
     ),
     BenchPath(
         "journey_notify_off",

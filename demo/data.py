@@ -224,11 +224,9 @@ def _announce(funding: Funding) -> None:
     """Send the events the builders' rows stand for (they bypass the services), once the
     world commits: the apps listening (notifications) show what happened."""
     credited = funding.contributions.filter(refunded_on__isnull=True).order_by("pk")
-    for contribution_id in credited.values_list("pk", flat=True):
+    for contribution in credited.select_related("funding"):
         transaction.on_commit(
-            partial(
-                signals.contribution_credited.send, Contribution, contribution_id=contribution_id
-            )
+            partial(signals.contribution_credited.send, Contribution, contribution=contribution)
         )
     if funding.state == FundingState.ACHIEVED:
         transaction.on_commit(

@@ -5,12 +5,12 @@ that google-auth obtains (and refreshes before it expires) from the service acco
 `FCM_CREDENTIALS_FILE`, at the `token_uri` that file names. Without a credentials file push
 is off: notifications stay in the app.
 
-One Delivery row per (notification, device), one job per delivery, enqueued when the
-notification's transaction commits. Reminders are not pushed between 21:00 and 08:00 Korea
-time: their job is scheduled for 08:00. FCM's answers decide what follows: a token it no
-longer knows (UNREGISTERED) or refuses (INVALID_ARGUMENT) removes the device; 429 and 5xx
-are tried again later (after `Retry-After` when FCM gives one); anything else fails the
-delivery for good.
+One job per notification, enqueued when the notification's transaction commits; the job
+makes one Delivery row per (notification, device) and pushes each. Reminders are not pushed
+between 21:00 and 08:00 Korea time: their job is scheduled for 08:00. FCM's answers decide
+what follows: a token it no longer knows (UNREGISTERED) or refuses (INVALID_ARGUMENT)
+removes the device; 429 and 5xx are tried again later (after `Retry-After` when FCM gives
+one); anything else fails the delivery for good.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from google.auth.transport.urllib3 import Request as GoogleRequest
 from google.oauth2 import service_account
 
 from notifications.kinds import REMINDERS, text
-from notifications.models import Delivery, Device, Notification, PushSetting
+from notifications.models import Delivery, Device, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -67,34 +67,46 @@ def push_eta(kind: str, now: datetime) -> datetime | None:
     return datetime.combine(day, QUIET_UNTIL, tzinfo=KOREA)
 
 
-def plan_deliveries(notification: Notification, *, now: datetime) -> int:
-    """Inside the transaction that created `notification`: a Delivery per device of its
-    recipient (push on, FCM configured), each job enqueued when the transaction commits."""
-    if not is_configured():
-        return 0
-    if PushSetting.objects.filter(account_id=notification.recipient_id, enabled=False).exists():
-        return 0
-    eta = push_eta(notification.kind, now)
-    planned = 0
-    for device_id in Device.objects.filter(account_id=notification.recipient_id).values_list(
-        "pk", flat=True
-    ):
-        delivery, created = Delivery.objects.get_or_create(
-            notification=notification, device_id=device_id, defaults={"created_on": now}
-        )
-        if created:
-            transaction.on_commit(lambda pk=delivery.pk: enqueue(pk, eta))
-            planned += 1
-    return planned
+def push_later(notification: Notification, *, now: datetime) -> None:
+    """Inside the transaction that created `notification`: its push job, enqueued when the
+    transaction commits (at 08:00 Korea time for a reminder made in the quiet hours). The
+    request pays for nothing more: which phones, and the pushes, are the job's work."""
+    if is_configured():
+        eta = push_eta(notification.kind, now)
+        transaction.on_commit(lambda pk=notification.pk: enqueue(pk, eta))
 
 
-def enqueue(delivery_id: int, eta: datetime | None) -> None:
+def plan_deliveries(notification_id: int) -> list[int]:
+    """A Delivery per device of the notification's recipient (push on) that has none yet;
+    the ids of its deliveries still pending. Safe to run again: the unique constraint keeps
+    one delivery per device."""
+    rows = Notification.objects.filter(pk=notification_id).values_list(
+        "recipient__devices__pk", "recipient__push_setting__enabled"
+    )
+    devices = [device_id for device_id, push_on in rows if device_id and push_on is not False]
+    Delivery.objects.bulk_create(
+        [Delivery(notification_id=notification_id, device_id=pk) for pk in devices],
+        ignore_conflicts=True,
+    )
+    pending = Delivery.objects.filter(notification_id=notification_id, state=Delivery.State.PENDING)
+    return list(pending.order_by("pk").values_list("pk", flat=True))
+
+
+def push(notification_id: int) -> float | None:
+    """Push a notification to every phone of its recipient. None when every delivery is
+    settled, else how many seconds to wait before the pending ones are tried again."""
+    waits = [deliver(pk) for pk in plan_deliveries(notification_id)]
+    waits = [wait for wait in waits if wait is not None]
+    return min(waits) if waits else None
+
+
+def enqueue(notification_id: int, eta: datetime | None) -> None:
     from notifications.tasks import send_push  # tasks import this module
 
     if eta is None:
-        send_push(delivery_id)
+        send_push(notification_id)
     else:
-        send_push.schedule(args=(delivery_id,), eta=eta)
+        send_push.schedule(args=(notification_id,), eta=eta)
 
 
 # --- FCM ----------------------------------------------------------------------------------
@@ -219,58 +231,57 @@ def _retry_after(response: httpx.Response) -> float | None:
 # --- one delivery -------------------------------------------------------------------------
 
 
+# What a push needs, in one row: the delivery, its device's token, the notification's text
+# parts, and the recipient's push setting (no PushSetting row: on).
+_PUSH_ROW = (
+    "attempts",
+    "device_id",
+    "device__token",
+    "notification_id",
+    "notification__kind",
+    "notification__data",
+    "notification__actor__username",
+    "notification__funding__title",
+    "notification__recipient__push_setting__enabled",
+)
+
+
 def deliver(delivery_id: int) -> float | None:
     """Push one delivery. None when it is settled (sent, dropped or given up), else how
     many seconds to wait before trying again."""
-    delivery = (
-        Delivery.objects.select_related("device", "notification__actor", "notification__funding")
-        .filter(pk=delivery_id, state=Delivery.State.PENDING)
-        .first()
-    )
-    if delivery is None:
+    pending = Delivery.objects.filter(pk=delivery_id, state=Delivery.State.PENDING)
+    row = next(iter(pending.values_list(*_PUSH_ROW)), None)  # no ORDER BY to build
+    if row is None:
         return None
-    notification = delivery.notification
-    if (
-        delivery.device is None
-        or PushSetting.objects.filter(account_id=notification.recipient_id, enabled=False).exists()
-    ):
-        _settle(delivery, Delivery.State.DROPPED, "no device, or push turned off")
+    attempts, device_id, token, notification_id, kind, data, actor, title, push_on = row
+    if device_id is None or push_on is False:
+        _settle(pending, Delivery.State.DROPPED, "no device, or push turned off", attempts)
         return None
-    body = text(
-        notification.kind,
-        notification.actor.username if notification.actor else None,
-        notification.funding.title if notification.funding else None,
-        notification.data,
-    )
     answer = send(
-        token=delivery.device.token,
+        token=token,
         title="FunSun",
-        body=body,
-        data={"notification": str(notification.pk), "kind": notification.kind},
+        body=text(kind, actor, title, data),
+        data={"notification": str(notification_id), "kind": kind},
     )
-    delivery.attempts += 1
+    attempts += 1
     if answer.outcome == Outcome.SENT:
-        _settle(delivery, Delivery.State.SENT, "", sent_on=timezone.now())
+        _settle(pending, Delivery.State.SENT, "", attempts, sent_on=timezone.now())
         return None
     if answer.outcome == Outcome.TOKEN_GONE:
-        device_id = delivery.device_id
-        _settle(delivery, Delivery.State.DROPPED, answer.detail)
+        _settle(pending, Delivery.State.DROPPED, answer.detail, attempts)
         Device.objects.filter(pk=device_id).delete()
         logger.info("fcm: device %s removed (%s)", device_id, answer.detail)
         return None
-    if answer.outcome == Outcome.FAILED or delivery.attempts >= MAX_ATTEMPTS:
-        _settle(delivery, Delivery.State.FAILED, answer.detail)
-        logger.warning("fcm: delivery %s failed: %s", delivery.pk, answer.detail)
+    if answer.outcome == Outcome.FAILED or attempts >= MAX_ATTEMPTS:
+        _settle(pending, Delivery.State.FAILED, answer.detail, attempts)
+        logger.warning("fcm: delivery %s failed: %s", delivery_id, answer.detail)
         return None
-    delivery.last_error = answer.detail[:500]
-    delivery.save(update_fields=["attempts", "last_error"])
+    pending.update(attempts=attempts, last_error=answer.detail[:500])
     if answer.retry_after is not None:
         return answer.retry_after
-    return min(FIRST_RETRY_SECONDS * 2 ** (delivery.attempts - 1), MAX_RETRY_SECONDS)
+    return min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
 
 
-def _settle(delivery: Delivery, state: str, error: str, sent_on: datetime | None = None):
-    delivery.state = state
-    delivery.last_error = error[:500]
-    delivery.sent_on = sent_on
-    delivery.save(update_fields=["state", "attempts", "last_error", "sent_on"])
+def _settle(pending, state: str, error: str, attempts: int, sent_on: datetime | None = None):
+    """Settle the delivery if it is still pending (a second run of its job changes nothing)."""
+    pending.update(state=state, attempts=attempts, last_error=error[:500], sent_on=sent_on)

@@ -1,9 +1,11 @@
 """Domain events of the apps below (accounts.signals, fundings.signals) become notifications.
 
-Each receiver runs after the event's transaction committed and may run again for the same
-event (a replay): notify() creates each notification once. A receiver that fails logs and
-gives up rather than fail the request that caused the event (the money is already decided;
-a notification is not worth a 500).
+Each receiver runs inside the transaction that decided the event, so a notification commits
+with its event or not at all (a crash right after the commit loses none, a rollback leaves
+none); the pushes are enqueued when it commits. A receiver may run again for the same event
+(a replay): notify() creates each notification once. A receiver that fails is rolled back
+to its savepoint and logged rather than fail the event: a notification is not worth the
+money's decision or a 500.
 """
 
 import functools
@@ -11,6 +13,7 @@ import logging
 from collections import defaultdict
 
 from django.conf import settings
+from django.db import transaction
 from django.dispatch import receiver
 
 from accounts.models import Account
@@ -30,7 +33,8 @@ def _quietly(handler):
         if not settings.NOTIFICATIONS_ENABLED:
             return  # switched off: not even the event's rows are read
         try:
-            handler(**kwargs)
+            with transaction.atomic():
+                handler(**kwargs)
         except Exception:
             logger.exception("notifications: %s failed for %s", handler.__name__, kwargs)
 
@@ -47,8 +51,8 @@ def _contributors(funding_id: int, *, except_id: str) -> list[str]:
 
 @receiver(signals.contribution_credited, dispatch_uid="notifications.contribution")
 @_quietly
-def on_contribution_credited(contribution_id, **kwargs):
-    row = Contribution.objects.select_related("funding").get(pk=contribution_id)
+def on_contribution_credited(contribution, **kwargs):
+    row = contribution  # the event's own row: nothing to read again
     if row.contributor_id == row.funding.author_id:
         return
     notify_all(

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -27,15 +28,21 @@ logger = logging.getLogger(__name__)
 
 
 def wanted_by(recipient_ids: Iterable[str], kind: str) -> list[str]:
-    """The active accounts among `recipient_ids` that have `kind` on, in id order."""
-    ids = {str(pk) for pk in recipient_ids}
-    off = set(
-        NotificationSetting.objects.filter(
-            account_id__in=ids, kind=kind, enabled=False
-        ).values_list("account_id", flat=True)
+    """The active accounts among `recipient_ids` that have `kind` on, in id order.
+
+    One query, the account's setting of the kind joined (at most one row: unique per
+    account). A join rather than an EXISTS subquery: this runs inside the event's
+    transaction, and the ORM builds a join for a fraction of the CPU."""
+    turned_off = FilteredRelation(
+        "notification_settings",
+        condition=Q(notification_settings__kind=kind, notification_settings__enabled=False),
     )
-    active = Account.objects.filter(pk__in=ids - off, is_active=True)
-    return sorted(active.values_list("pk", flat=True))
+    rows = (
+        Account.objects.filter(pk__in={str(pk) for pk in recipient_ids}, is_active=True)
+        .annotate(turned_off=turned_off)
+        .filter(turned_off__isnull=True)
+    )
+    return sorted(rows.values_list("pk", flat=True))
 
 
 def notify(
@@ -48,27 +55,26 @@ def notify(
     data: dict | None = None,
     now: datetime | None = None,
 ) -> Notification | None:
-    """Create the notification of an event for one recipient (who wants it: see
-    wanted_by); None when it exists already. Its pushes are enqueued on commit."""
+    """Create the notification of an event for one recipient who wants it (see wanted_by)
+    and queue its push; None when it exists already."""
     now = now or timezone.now()
     try:
+        # A savepoint when the event's own transaction is open (the usual case: the
+        # notification commits with the event or not at all).
         with transaction.atomic():
-            notification, created = Notification.objects.get_or_create(
+            notification = Notification.objects.create(
                 recipient_id=recipient_id,
                 kind=kind,
                 event_key=event_key,
-                defaults={
-                    "actor_id": actor_id,
-                    "funding_id": funding_id,
-                    "data": data or {},
-                    "created_on": now,
-                },
+                actor_id=actor_id,
+                funding_id=funding_id,
+                data=data or {},
+                created_on=now,
             )
-            if created:
-                push.plan_deliveries(notification, now=now)
+            push.push_later(notification, now=now)
     except IntegrityError:
-        return None  # a concurrent replay of the same event created it
-    return notification if created else None
+        return None  # made before: a replay of the event, or a reminder's second run
+    return notification
 
 
 def notify_all(recipient_ids: Iterable[str], **event) -> int:

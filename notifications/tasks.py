@@ -1,7 +1,8 @@
 """Notifications' background jobs (huey).
 
-`send_push`: one push of one notification to one device (notifications.push.deliver); FCM's
-429 and 5xx try again after `Retry-After` or a doubling back-off, up to push.MAX_ATTEMPTS.
+`send_push`: the push of one notification to each phone of its recipient (notifications.push);
+FCM's 429 and 5xx try the pending ones again after `Retry-After` or a doubling back-off, each
+delivery up to push.MAX_ATTEMPTS.
 
 `notify_refunds` (every 5 minutes): refunds the provider confirmed in a job, told to their
 contributors. `notify_expiring` (hourly) and `notify_birthdays` (daily, 07:00 Korea time):
@@ -17,10 +18,10 @@ from notifications import push, reminders
 
 
 @db_task(name="send_push")
-def send_push(delivery_id: int) -> None:
-    wait = push.deliver(delivery_id)
+def send_push(notification_id: int) -> None:
+    wait = push.push(notification_id)
     if wait is not None:
-        raise RetryTask(f"delivery {delivery_id}: FCM asked to try later", delay=wait)
+        raise RetryTask(f"notification {notification_id}: FCM asked to try later", delay=wait)
 
 
 @db_periodic_task(crontab(minute="5"), name="notify_expiring")

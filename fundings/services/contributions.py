@@ -128,11 +128,9 @@ def _credit_in_transaction(
         )
         if added != 1:  # impossible under the lock; the guard refuses it all the same
             raise _Refused
-        transaction.on_commit(
-            lambda: contribution_credited.send(Contribution, contribution_id=contribution.pk)
-        )
+        contribution_credited.send(Contribution, contribution=contribution)
         if funding.current_amount + amount == funding.goal_amount:
-            transaction.on_commit(lambda: funding_achieved.send(Funding, funding_id=funding_id))
+            funding_achieved.send(Funding, funding_id=funding_id)
     logger.info("payment %s credited to funding %s: %s KRW", payment_id, funding_id, amount)
     return contribution
 
@@ -294,9 +292,7 @@ def refund_contribution(
     contribution = _own_contribution(contribution_id=contribution_id, actor=actor)
     progress = _refund(contribution, require_open=True, reason="canceled by the contributor")
     if progress == RefundProgress.DONE:
-        transaction.on_commit(
-            lambda: contribution_refunded.send(Contribution, contribution_id=contribution.pk)
-        )
+        contribution_refunded.send(Contribution, contribution_id=contribution.pk)
     contribution.refresh_from_db()
     if progress == RefundProgress.UNCONFIRMED:
         raise RefundNotConfirmed(
@@ -387,11 +383,7 @@ def cancel_funding(*, funding: Funding) -> Funding:
             )
         )
         taken_back = [pk for pk, _, _ in open_rows]
-        transaction.on_commit(
-            lambda: funding_canceled.send(
-                Funding, funding_id=locked.pk, contribution_ids=taken_back
-            )
-        )
+        funding_canceled.send(Funding, funding_id=locked.pk, contribution_ids=taken_back)
     logger.info(
         "funding %s canceled; %d refunds decided, %d pushed again",
         locked.pk,

@@ -70,7 +70,7 @@ def create_funding(
             funding.image = stored
         with transaction.atomic():
             funding.save()
-            transaction.on_commit(lambda: funding_opened.send(Funding, funding_id=funding.pk))
+            funding_opened.send(Funding, funding_id=funding.pk)
     except Exception:
         # The row was not written: its file must not stay behind.
         delete_stored(stored)
@@ -128,9 +128,7 @@ def update_funding(
                 Funding.objects.filter(pk=funding.pk).update(**changes, updated_on=timezone.now())
                 _delete_after_commit(replaced)
                 if changes.get("review"):
-                    transaction.on_commit(
-                        lambda: review_posted.send(Funding, funding_id=funding.pk)
-                    )
+                    review_posted.send(Funding, funding_id=funding.pk)
     except Exception:
         for name in stored:
             delete_stored(name)

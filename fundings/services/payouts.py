@@ -118,7 +118,7 @@ def record_transfer(*, payout_id: int, actor: Account, reference: str) -> Payout
         payout.transferred_by = actor
         payout.reference = reference
         payout.save(update_fields=["transferred_on", "transferred_by", "reference"])
-        transaction.on_commit(lambda: payout_transferred.send(Payout, payout_id=payout.pk))
+        payout_transferred.send(Payout, payout_id=payout.pk)
     logger.info(
         "payout %s transferred (funding %s) recorded by %s", payout.pk, funding.pk, actor.pk
     )

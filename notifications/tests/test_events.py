@@ -19,7 +19,7 @@ from payments.tests.fixtures import pay
 from tests.factories import AccountFactory, FollowFactory, FundingFactory
 from tests.helpers import client_for
 
-# Real commits: the events are sent from transaction.on_commit.
+# Real commits: pushes leave when the event's transaction commits.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -63,7 +63,7 @@ def test_a_replayed_event_notifies_once(sandbox, author, funding):
     remit(client_for(AccountFactory()), funding, 10_000)
     contribution = Contribution.objects.get()
     for _ in range(2):
-        signals.contribution_credited.send(Contribution, contribution_id=contribution.pk)
+        signals.contribution_credited.send(Contribution, contribution=contribution)
     assert len(notes(author)) == 1
 
 

@@ -12,7 +12,7 @@ from fundings.models import Contribution
 from notifications import push
 from notifications.kinds import Kind
 from notifications.models import Delivery, Device, PushSetting
-from notifications.services import notify
+from notifications.services import notify_all
 from notifications.tasks import send_push
 from notifications.tests.conftest import CLIENT_EMAIL
 from notifications.tests.fcm_server import AUDIENCE
@@ -43,8 +43,8 @@ def phone(account, token="phone-1"):
 
 def follower_note(recipient, n=1, now=None):
     """A notification of a new follower (pushed at once), created the real way."""
-    return notify(
-        recipient_id=recipient.pk,
+    return notify_all(
+        [recipient.pk],
         kind=Kind.FOLLOWER,
         event_key=f"account:test-{n}",
         actor_id=AccountFactory(username=f"fan{n}").pk,
@@ -100,7 +100,7 @@ def test_429_is_retried_after_retry_after(fcm, author):
     assert (delivery.state, delivery.attempts) == (Delivery.State.PENDING, 1)
     assert "429" in delivery.last_error
     [retry] = HUEY.scheduled()  # the job's retry, 7 seconds on
-    assert retry.args == (delivery.pk,)
+    assert retry.args == (delivery.notification_id,)
     assert 0 < (retry.eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds() <= 7
     fcm.answer("phone-1", "ok")
     assert push.deliver(delivery.pk) is None
@@ -127,7 +127,7 @@ def test_the_job_asks_huey_to_retry(fcm, author):
     fcm.retry_after = "3"
     follower_note(author)
     with pytest.raises(RetryTask) as raised:
-        send_push.call_local(Delivery.objects.get().pk)
+        send_push.call_local(Delivery.objects.get().notification_id)
     assert raised.value.delay == 3.0
 
 
@@ -160,18 +160,21 @@ def test_quiet_hours_move_reminders_to_eight_in_the_morning():
 def test_a_reminder_at_22_kst_is_scheduled_for_8(fcm, author):
     phone(author)
     night = datetime(2027, 3, 4, 22, 0, tzinfo=KST)
-    notify(
-        recipient_id=author.pk,
+    notify_all(
+        [author.pk],
         kind=Kind.FRIEND_BIRTHDAY,
         event_key="account:x:2027",
         actor_id=AccountFactory().pk,
         data={"date": "3월 11일"},
         now=night,
     )
-    assert fcm.sent == []
+    assert fcm.sent == [] and not Delivery.objects.exists()
     [job] = HUEY.scheduled()
     assert job.eta == datetime(2027, 3, 4, 23, 0)  # 08:00 KST in UTC, as huey keeps it
-    assert job.args == (Delivery.objects.get().pk,)
+    [note] = author.notifications.all()
+    assert job.args == (note.pk,)
+    send_push.call_local(note.pk)  # at 08:00
+    assert [m["token"] for m in fcm.sent] == ["phone-1"]
 
 
 def test_no_push_when_turned_off_or_not_configured(fcm, author, settings):
@@ -183,3 +186,19 @@ def test_no_push_when_turned_off_or_not_configured(fcm, author, settings):
     follower_note(author, 2)
     assert Delivery.objects.count() == 0 and fcm.sent == []
     assert author.notifications.count() == 2  # in the app all the same
+
+
+def test_a_retry_pushes_only_the_phones_still_waiting(fcm, author):
+    phone(author, "phone-a")
+    phone(author, "phone-b")
+    fcm.answer("phone-a", "quota")
+    fcm.retry_after = "5"
+    follower_note(author)
+    assert [m["token"] for m in fcm.sent] == ["phone-b"]
+    [retry] = HUEY.scheduled()
+    fcm.answer("phone-a", "ok")
+    send_push.call_local(*retry.args)  # the retry, run (twice: a replay changes nothing)
+    send_push.call_local(*retry.args)
+    assert [m["token"] for m in fcm.sent] == ["phone-b", "phone-a"]
+    states = set(Delivery.objects.values_list("state", flat=True))
+    assert states == {Delivery.State.SENT}

@@ -12,7 +12,7 @@ from payments.tests.fixtures import pay
 from tests.factories import AccountFactory, FundingFactory
 from tests.helpers import client_for
 
-# Real commits: the events are sent from transaction.on_commit.
+# Real commits: pushes leave when the event's transaction commits.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
