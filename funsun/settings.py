@@ -374,6 +374,10 @@ FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=10.0)
 # Off: no event or reminder creates a notification (nor its push); pushes already
 # planned still go out. The benchmark measures the contribution journey both ways.
 NOTIFICATIONS_ENABLED = env.bool("NOTIFICATIONS_ENABLED", default=True)
+# The public feed is the same page for everyone but staff: each page is kept this many
+# seconds in the cache (CACHES: per process by default, shared with Redis), so a new or
+# changed funding shows there at most this late. 0: read on every request.
+PUBLIC_FEED_CACHE_SECONDS = env.int("PUBLIC_FEED_CACHE_SECONDS", default=2)
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
 KAKAOPAY_API_BASE_URL = env.str(
     "KAKAOPAY_API_BASE_URL", default="https://open-api.kakaopay.com"

@@ -22,6 +22,9 @@ from funsun.settings import BASE_DIR, DATABASES, HUEY
 # immediate mode): a test sees their outcome at once. Tests of a real consumer start
 # `manage.py run_huey` with the real settings.
 HUEY = {**HUEY, "immediate": True}
+# Tests read the feed right after changing it; fundings/tests/test_public_feed_cache.py
+# turns the cache on.
+PUBLIC_FEED_CACHE_SECONDS = 0
 
 # Hashing with PBKDF2's full work factor would dominate the suite's run time; MD5 is
 # used for accounts the tests create, and PBKDF2 still verifies any other hash.

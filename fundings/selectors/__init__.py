@@ -14,6 +14,7 @@ from fundings.selectors.visibility import (
     friend_ids,
     funding_detail,
     funding_for_viewer,
+    is_staff,
     visible_fundings,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "friend_ids",
     "funding_detail",
     "funding_for_viewer",
+    "is_staff",
     "joined_feed_page",
     "public_feed_page",
     "user_feed",

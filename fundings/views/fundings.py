@@ -2,6 +2,7 @@
 
 from functools import partial
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -21,7 +22,7 @@ from fundings.serializers.fundings import (
     fundings_data,
 )
 from fundings.services import fundings as services
-from funsun.api.pagination import paged, paged_response
+from funsun.api.pagination import paged, paged_response, shared_page
 from funsun.api.schema import (
     NOT_SIGNED_IN,
     PAGE_PARAM,
@@ -196,13 +197,21 @@ class PublicFeedView(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Public fundings",
-        description="Public fundings only, for everyone (a token is optional)." + FEED_NOTE,
+        description=(
+            "Public fundings only, for everyone (a token is optional). A page may be up to"
+            " `PUBLIC_FEED_CACHE_SECONDS` (2 by default) older than the database: it is the"
+            " same for every viewer and kept that long." + FEED_NOTE
+        ),
         parameters=[PAGE_PARAM],
         responses={**FEED_RESPONSES, 401: error("A token was sent but is not valid.")},
     )
     def get(self, request):
-        return paged(
-            request, partial(selectors.public_feed_page, viewer=request.user), fundings_data
+        fetch = partial(selectors.public_feed_page, viewer=request.user)
+        if selectors.is_staff(request.user):
+            # Staff see withdrawn fundings too: their page is not everyone's.
+            return paged(request, fetch, fundings_data)
+        return shared_page(
+            request, "feed:public", fetch, fundings_data, settings.PUBLIC_FEED_CACHE_SECONDS
         )
 
 
