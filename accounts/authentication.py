@@ -12,7 +12,11 @@ from accounts.selectors import LOADED_FIELDS
 
 def load_account(account_id: str) -> Account | None:
     """The account with this id (any state), without its password hash, in one query."""
-    return Account.objects.only(*LOADED_FIELDS).filter(pk=account_id).first()
+    # get(), not first(): no ORDER BY to build on every authenticated request.
+    try:
+        return Account.objects.only(*LOADED_FIELDS).get(pk=account_id)
+    except Account.DoesNotExist:
+        return None
 
 
 class AccountJWTAuthentication(JWTAuthentication):

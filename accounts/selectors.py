@@ -27,10 +27,10 @@ def get_active_account(account_id: str) -> Account:
 
     Every column but the password hash (LOADED_FIELDS), like request.user.
     """
-    account = active_accounts().only(*LOADED_FIELDS).filter(pk=str(account_id)).first()
-    if account is None:
-        raise NotFound("No such account.")
-    return account
+    try:
+        return active_accounts().only(*LOADED_FIELDS).get(pk=str(account_id))
+    except Account.DoesNotExist as exc:
+        raise NotFound("No such account.") from exc
 
 
 def search_accounts(*, username: str) -> QuerySet[Account]:

@@ -83,18 +83,17 @@ def feed_account(*, viewer: Account, account_id: str) -> Account:
     with whether each follows the other (`follows_viewer`, `followed_by_viewer`), so that
     user_feed tests the friendship once rather than on every funding row."""
     accounts = Account.objects.all() if viewer.is_staff else Account.objects.filter(is_active=True)
-    author = (
-        accounts.only("id")
-        .annotate(
-            follows_viewer=follows(OuterRef("id"), viewer.pk),
-            followed_by_viewer=follows(viewer.pk, OuterRef("id")),
+    try:
+        return (
+            accounts.only("id")
+            .annotate(
+                follows_viewer=follows(OuterRef("id"), viewer.pk),
+                followed_by_viewer=follows(viewer.pk, OuterRef("id")),
+            )
+            .get(pk=str(account_id))
         )
-        .filter(pk=str(account_id))
-        .first()
-    )
-    if author is None:
-        raise NotFound("Account not found.")
-    return author
+    except Account.DoesNotExist as exc:
+        raise NotFound("Account not found.") from exc
 
 
 def user_feed(*, viewer: Account, author: Account) -> QuerySet[Funding]:

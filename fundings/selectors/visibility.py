@@ -82,18 +82,18 @@ def funding_for_viewer(*, viewer: Account | None, funding_id: int) -> Funding:
 
     Canceled fundings stay readable here (the app may still hold a link to one).
     """
-    funding = visible_fundings(viewer).select_related("author").filter(pk=funding_id).first()
-    if funding is None:
-        raise NotFound("Funding not found.")
-    return funding
+    try:
+        return visible_fundings(viewer).select_related("author").get(pk=funding_id)
+    except Funding.DoesNotExist as exc:
+        raise NotFound("Funding not found.") from exc
 
 
 def funding_detail(*, viewer: Account | None, funding_id: int) -> Funding:
     """funding_for_viewer with only the columns GET /funding/ renders."""
-    funding = with_author(visible_fundings(viewer)).filter(pk=funding_id).first()
-    if funding is None:
-        raise NotFound("Funding not found.")
-    return funding
+    try:
+        return with_author(visible_fundings(viewer)).get(pk=funding_id)
+    except Funding.DoesNotExist as exc:
+        raise NotFound("Funding not found.") from exc
 
 
 def with_author(fundings: QuerySet[Funding]) -> QuerySet[Funding]:
