@@ -1,6 +1,9 @@
 """Helpers the tests of every app share (fixtures live in conftest.py and the plugins it
 registers)."""
 
+import time
+
+import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -11,3 +14,16 @@ def client_for(account) -> APIClient:
     token = RefreshToken.for_user(account).access_token
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+def wait_until(what: str, check, timeout: float = 60.0, every: float = 0.05):
+    """check()'s first truthy answer, asked every `every` seconds; the test fails after
+    `timeout` (a bound on another process's work, never a fixed wait)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout}s for {what}")
+        time.sleep(every)

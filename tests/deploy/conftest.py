@@ -50,6 +50,43 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+@contextlib.contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database for one module (its URL), dropped afterwards."""
+    import psycopg
+
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def scratch_redis_keys(name: str, pattern: str) -> Iterator[str]:
+    """`name` for one module's Redis keys; the keys matching `pattern` go afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_BASE_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unavailable(f"Redis is not reachable at {REDIS_BASE_URL}: {exc}")
+    try:
+        yield name
+    finally:
+        keys = list(client.scan_iter(match=pattern, count=500))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

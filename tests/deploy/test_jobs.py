@@ -14,10 +14,8 @@ of this run alone in Redis database 13 (FUNSUN_DEPLOY_REDIS), and only they are 
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -28,17 +26,18 @@ import pytest
 
 from payments.tests.kakaopay_server import FakeKakaoPay
 from tests.deploy.conftest import (
-    PG_ADMIN_URL,
     REDIS_BASE_URL,
     Service,
     app_env,
     bearer,
     funding_form,
     run,
+    scratch_database,
+    scratch_redis_keys,
     signup,
     start_gunicorn,
-    unavailable,
 )
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.multiserver
 
@@ -48,51 +47,17 @@ CID = "TC0ONETIME"
 WAIT = 60.0
 
 
-def wait_until(what: str, check, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {timeout}s for {what}")
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def database_url():
-    import psycopg
-
-    name = f"funsun_jobs_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("funsun_jobs") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def queue_name():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_BASE_URL, socket_connect_timeout=3)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        unavailable(f"Redis is not reachable at {REDIS_BASE_URL}: {exc}")
     name = f"funsunjobstest{uuid.uuid4().hex[:12]}"
-    try:
+    with scratch_redis_keys(name, f"huey.*{name}*"):
         yield name
-    finally:
-        keys = list(client.scan_iter(match=f"huey.*{name}*", count=500))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 @pytest.fixture(scope="module")

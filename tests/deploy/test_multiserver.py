@@ -5,7 +5,6 @@ The database is this test's own (created and dropped here); Redis keys carry a p
 this run alone in database 13 (FUNSUN_DEPLOY_REDIS), and only those keys are removed.
 """
 
-import os
 import re
 import sys
 import uuid
@@ -15,16 +14,16 @@ import httpx
 import pytest
 
 from tests.deploy.conftest import (
-    PG_ADMIN_URL,
     REDIS_BASE_URL,
     app_env,
     bearer,
     funding_form,
     report_limits,
     run,
+    scratch_database,
+    scratch_redis_keys,
     signup,
     start_gunicorn,
-    unavailable,
 )
 
 pytestmark = pytest.mark.multiserver
@@ -32,38 +31,15 @@ pytestmark = pytest.mark.multiserver
 
 @pytest.fixture(scope="module")
 def database_url():
-    import psycopg
-
-    name = f"funsun_deploy_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("funsun_deploy") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def redis_prefix():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_BASE_URL, socket_connect_timeout=3)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        unavailable(f"Redis is not reachable at {REDIS_BASE_URL}: {exc}")
     prefix = f"funsun-deploytest-{uuid.uuid4().hex[:12]}"
-    try:
+    with scratch_redis_keys(prefix, f"{prefix}:*"):
         yield prefix
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 @pytest.fixture(scope="module")

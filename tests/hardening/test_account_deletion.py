@@ -26,7 +26,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 from io import StringIO
@@ -50,21 +49,11 @@ from payments.tests.fixtures import CID, SECRET_KEY
 from payments.tests.kakaopay_server import FakeKakaoPay
 from tests.deploy.conftest import Service, app_env, gunicorn
 from tests.factories import AccountFactory, FollowFactory, FundingFactory
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WAIT = 60.0  # bound of every wait for another process; the tests never sleep a fixed time
-
-
-def wait_until(what: str, check, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {timeout}s for {what}")
-        time.sleep(0.05)
 
 
 def dsn() -> str:
