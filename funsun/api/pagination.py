@@ -41,22 +41,17 @@ def paged(request, fetch: Callable[..., list], serialize, size: int = PAGE_SIZE)
 
 
 def shared_page(request, key: str, fetch: Callable[..., list], serialize, seconds: int):
-    """paged() for a page that is the same for every viewer who asks, kept in Django's cache
-    for `seconds` under `key` and the page number (an empty page too: its 204). Keeping
-    it for a few seconds spares each request building, running and rendering the same
-    queries; what changed shows once it lapses."""
+    """paged() for a page that is the same for every viewer who asks: its rendered rows
+    are kept in Django's cache for `seconds` (an empty page too: its 204), so requests in
+    that window build, run and render nothing; what changed shows once it lapses."""
     if seconds <= 0:
         return paged(request, fetch, serialize)
-    page = page_number(request)
-    start = (page - 1) * PAGE_SIZE
-    if start + PAGE_SIZE > MAX_OFFSET:
-        return Response(status=status.HTTP_204_NO_CONTENT)
-    cache_key = f"{key}:{page}"
-    data = cache.get(cache_key)
-    if data is None:
-        rows = fetch(limit=PAGE_SIZE, offset=start)
-        data = serialize(rows) if rows else []
-        cache.set(cache_key, data, seconds)
-    if not data:
-        return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(data)
+
+    def kept(limit: int, offset: int) -> list:
+        return cache.get_or_set(
+            f"{key}:{limit}:{offset}",
+            lambda: serialize(fetch(limit=limit, offset=offset)),
+            seconds,
+        )
+
+    return paged(request, kept, lambda data: data)
