@@ -171,11 +171,11 @@ class AccountAdmin(UserAdmin):
 class FollowAdmin(admin.ModelAdmin):
     """Read-only rows; deleting one goes through the unfollow service (counters)."""
 
-    list_display = ("id", "follower", "followee", "created_on")
+    list_display = ("id", "follower", "followee", "mutual", "created_on")
     list_select_related = ("follower", "followee")
     search_fields = ("follower__id", "follower__username", "followee__id", "followee__username")
     raw_id_fields = ("follower", "followee")
-    readonly_fields = ("follower", "followee", "created_on")
+    readonly_fields = ("follower", "followee", "mutual", "created_on")
     ordering = ("-created_on",)
 
     def has_add_permission(self, request) -> bool:

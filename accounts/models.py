@@ -85,6 +85,10 @@ class Follow(models.Model):
     follower = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="following")
     followee = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="followers")
     created_on = models.DateTimeField(auto_now_add=True)
+    # The followee follows back: the two are friends. Kept by the follow services (both rows
+    # of a pair together, under both accounts' row locks) so that "is this author the
+    # viewer's friend?" is one probe of one row on every read of a friends-only funding.
+    mutual = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -9,7 +9,7 @@ from typing import Final
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
@@ -328,7 +328,19 @@ def _adjust_follow_counters(
             raise NotFound("No such account.")
 
 
-def follow(*, follower: Account, followee_id: str) -> Follow:
+def refresh_friendship(a_id: str, b_id: str) -> None:
+    """Set `mutual` on the follows between accounts a and b (either way) to whether each
+    follows the other, in one statement. Run it under both accounts' row locks (the counters
+    take them): a follow back made at the same moment then commits before this statement
+    reads (and is seen) or waits until this transaction commits (and sees it)."""
+    pair = Follow.objects.filter(
+        Q(follower_id=a_id, followee_id=b_id) | Q(follower_id=b_id, followee_id=a_id)
+    )
+    back = Follow.objects.filter(follower=OuterRef("followee"), followee=OuterRef("follower"))
+    pair.update(mutual=Exists(back))
+
+
+def follow(*, follower: Account, followee_id: str) -> None:
     """`follower` follows `followee_id`; 400 for yourself or a second time, 404 unknown."""
     followee_id = str(followee_id)
     if followee_id == follower.pk:
@@ -338,14 +350,14 @@ def follow(*, follower: Account, followee_id: str) -> Follow:
         # No "exists?" pre-check: the unique constraint decides, so a concurrent duplicate
         # is refused exactly like a sequential one, with the counters untouched.
         with transaction.atomic():
-            row = Follow.objects.create(follower=follower, followee=followee)
+            Follow.objects.create(follower=follower, followee=followee)
             _adjust_follow_counters(
                 follower_id=follower.pk, followee_id=followee.pk, delta=1, require_active=True
             )
+            refresh_friendship(follower.pk, followee.pk)
             followed.send(Follow, follower_id=follower.pk, followee_id=followee.pk)
     except IntegrityError as exc:
         raise InvalidInput(ALREADY_FOLLOW) from exc
-    return row
 
 
 def unfollow(*, follower: Account, followee_id: str) -> bool:
@@ -359,4 +371,5 @@ def unfollow(*, follower: Account, followee_id: str) -> bool:
                 delta=-1,
                 require_active=False,
             )
+            refresh_friendship(follower.pk, str(followee_id))
     return bool(deleted)

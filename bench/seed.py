@@ -371,10 +371,15 @@ def write(data: dict, now: datetime) -> dict:
             rows,
         )
         follow_time = ts(now - timedelta(days=200))
+        # `mutual` as the follow services keep it: the followee follows back.
+        edges = {tuple(edge) for edge in data["edges"]}
         counts["follows"] = ins.insert(
             Follow,
-            ["id", "follower_id", "followee_id", "created_on"],
-            [(k + 1, ids[a], ids[b], follow_time) for k, (a, b) in enumerate(data["edges"])],
+            ["id", "follower_id", "followee_id", "created_on", "mutual"],
+            [
+                (k + 1, ids[a], ids[b], follow_time, (b, a) in edges)
+                for k, (a, b) in enumerate(data["edges"])
+            ],
         )
         rows = []
         for j in range(len(data["created"])):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Account, Follow
+from accounts.services import refresh_friendship
 from demo import builders
 from fundings.models import Contribution, Funding
 
@@ -35,13 +36,21 @@ class AccountFactory(factory.django.DjangoModelFactory):
 
 
 class FollowFactory(factory.django.DjangoModelFactory):
-    """Raw follow rows (no counter upkeep); tests of the follow API go through HTTP."""
+    """Follow rows without the counters' upkeep (tests of the follow API go through HTTP);
+    `mutual` is kept as the follow service keeps it, since visibility reads it."""
 
     class Meta:
         model = Follow
 
     follower = factory.SubFactory(AccountFactory)
     followee = factory.SubFactory(AccountFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        row = super()._create(model_class, *args, **kwargs)
+        refresh_friendship(row.follower_id, row.followee_id)
+        row.refresh_from_db(fields=["mutual"])
+        return row
 
 
 class FundingFactory(factory.django.DjangoModelFactory):

@@ -292,3 +292,69 @@ def test_everyone_following_everyone_at_once_keeps_counters_exact():
     for person in people:
         assert counts(person) == (4, 4)
     assert_counters_match_rows()
+    # Every pair followed each other at once: each row knows it is a friendship.
+    assert not Follow.objects.filter(mutual=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_following_each_other_at_the_same_moment_makes_friends():
+    for _ in range(5):
+        a, b = AccountFactory(), AccountFactory()
+
+        results = run_in_threads(
+            [
+                lambda: client_for(a).post(URL, {"id": b.pk}),
+                lambda: client_for(b).post(URL, {"id": a.pk}),
+            ]
+        )
+
+        assert [r.status_code for r in results] == [201, 201], results
+        assert sorted(
+            Follow.objects.filter(follower__in=[a, b]).values_list("mutual", flat=True)
+        ) == [
+            True,
+            True,
+        ]
+
+
+# --- friendship (Follow.mutual, read by the visibility rule) --------------------------------
+
+
+def mutual(follower, followee) -> bool:
+    return Follow.objects.get(follower=follower, followee=followee).mutual
+
+
+def test_a_follow_back_makes_both_rows_mutual_and_an_unfollow_undoes_it(account, auth_api):
+    other = AccountFactory()
+    auth_api.post(URL, {"id": other.pk})
+    assert mutual(account, other) is False
+
+    client_for(other).post(URL, {"id": account.pk})
+    assert mutual(account, other) is True
+    assert mutual(other, account) is True
+
+    unfollow(auth_api, other.pk)
+    assert mutual(other, account) is False
+
+    auth_api.post(URL, {"id": other.pk})
+    assert mutual(account, other) is True
+    assert mutual(other, account) is True
+
+
+def test_the_migration_marks_the_follows_made_before_it(account):
+    """accounts 0004 fills `mutual` from the rows that were there."""
+    import importlib
+
+    migration = importlib.import_module("accounts.migrations.0004_follow_mutual")
+    other, fan = AccountFactory(), AccountFactory()
+    FollowFactory(follower=account, followee=other)
+    FollowFactory(follower=other, followee=account)
+    FollowFactory(follower=fan, followee=account)
+    Follow.objects.update(mutual=False)
+
+    from django.apps import apps
+
+    migration.mark_friends(apps, None)
+
+    assert mutual(account, other) and mutual(other, account)
+    assert not mutual(fan, account)

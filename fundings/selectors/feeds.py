@@ -14,6 +14,7 @@ from fundings.models import Funding, FundingState
 from fundings.selectors.visibility import (
     FUNDING_FIELDS,
     follows,
+    is_friend,
     is_staff,
     not_withdrawn,
     visible_fundings,
@@ -80,16 +81,13 @@ def following_feed_page(*, viewer: Account, limit: int, offset: int) -> list[Fun
 
 def feed_account(*, viewer: Account, account_id: str) -> Account:
     """The account whose fundings `/funding/user` lists (deactivated ones only for staff),
-    with whether each follows the other (`follows_viewer`, `followed_by_viewer`), so that
-    user_feed tests the friendship once rather than on every funding row."""
+    with whether it is the viewer's friend (`is_friend`), so that user_feed tests the
+    friendship once rather than on every funding row."""
     accounts = Account.objects.all() if viewer.is_staff else Account.objects.filter(is_active=True)
     try:
         return (
             accounts.only("id")
-            .annotate(
-                follows_viewer=follows(OuterRef("id"), viewer.pk),
-                followed_by_viewer=follows(viewer.pk, OuterRef("id")),
-            )
+            .annotate(is_friend=is_friend(viewer.pk, OuterRef("id")))
             .get(pk=str(account_id))
         )
     except Account.DoesNotExist as exc:
@@ -102,8 +100,7 @@ def user_feed(*, viewer: Account, author: Account) -> QuerySet[Funding]:
     `author` comes from feed_account.
     """
     fundings = Funding.objects.filter(not_withdrawn(viewer), author=author)
-    is_friend = author.follows_viewer and author.followed_by_viewer
-    if not (author.pk == viewer.pk or is_friend):
+    if not (author.pk == viewer.pk or author.is_friend):
         fundings = fundings.filter(public=True)
     return with_author(_listed(fundings)).order_by(*FEED_ORDER)
 

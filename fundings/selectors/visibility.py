@@ -38,10 +38,15 @@ def follows(follower, followee) -> Exists:
     return Exists(Follow.objects.filter(follower_id=follower, followee_id=followee))
 
 
+def is_friend(viewer, account) -> Exists:
+    """`viewer` and `account` follow each other; each an account id or an expression
+    (OuterRef). One row's flag: `Follow.mutual` is kept by the follow services."""
+    return Exists(Follow.objects.filter(follower_id=viewer, followee_id=account, mutual=True))
+
+
 def friend_ids(viewer: Account) -> QuerySet:
     """Ids of the viewer's friends: accounts the viewer follows that follow the viewer back."""
-    followers = Follow.objects.filter(followee=viewer).values("follower_id")
-    return Follow.objects.filter(follower=viewer, followee_id__in=followers).values("followee_id")
+    return Follow.objects.filter(follower=viewer, mutual=True).values("followee_id")
 
 
 def is_staff(viewer: Account | None) -> bool:
@@ -65,8 +70,7 @@ def author_is_friend_of(viewer: Account) -> Q:
     The same rule as friend_ids(viewer), written per row: PostgreSQL plans `author IN
     (friend_ids)` as a hashed subplan and then prefers scanning the whole funding table.
     """
-    author = OuterRef("author_id")
-    return Q(follows(viewer.pk, author), follows(author, viewer.pk))
+    return Q(is_friend(viewer.pk, OuterRef("author_id")))
 
 
 def visible_fundings(viewer: Account | None) -> QuerySet[Funding]:

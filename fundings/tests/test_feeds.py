@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.services import follow, unfollow
 from fundings.models import Funding, FundingState
 from tests.factories import AccountFactory, FollowFactory, FundingFactory
 from tests.helpers import client_for
@@ -210,12 +211,13 @@ def test_joined_feed_paging(viewer, contribute):
 def test_joined_feed_respects_visibility(viewer, contribute):
     """A friends-only funding I gave to leaves my list when we stop being friends."""
     author = AccountFactory()
-    befriend(viewer, author)
+    follow(follower=viewer, followee_id=author.pk)
+    follow(follower=author, followee_id=viewer.pk)
     funding = FundingFactory(author=author, public=False)
     contribute(funding, viewer)
     client = client_for(viewer)
     assert ids(client.get("/funding/joined")) == [funding.id]
-    author.following.filter(followee=viewer).delete()
+    unfollow(follower=author, followee_id=viewer.pk)
     assert client.get("/funding/joined").status_code == 204
 
 
