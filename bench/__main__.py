@@ -4,14 +4,18 @@ For each database asked for (--db sqlite|postgres|both):
   1. drop and recreate the benchmark database (bench/out/bench.sqlite3, or funsun_bench on
      127.0.0.1:5432), migrate it with manage.py and seed it (bench/seed.py);
   2. mint tokens for the bench user and the payers (bench/inproc.py prepare);
-  3. start gunicorn (deploy/gunicorn.conf.py, flags below) on a free 127.0.0.1 port;
+  3. start gunicorn (deploy/gunicorn.conf.py, flags below) on a free 127.0.0.1 port, and
+     beside it a second one with NOTIFICATIONS_ENABLED=false when journey_notify_off is asked
+     for (idle until its turn);
   4. per read path: probe once (a route that is not there is reported "missing (status N)"),
      warm up, then wrk (bench/wrk.lua) with --clients connections for --duration seconds;
      the journey (the write path) runs with bench/journey.py; CPU of the server, the database
      and the load generator is sampled from /proc around every measurement;
      the notification paths run after the reads, with push to a local FCM fake (bench/fcm.py)
-     and one huey consumer (manage.py run_huey), then the journey once more on a server with
-     NOTIFICATIONS_ENABLED=false (bench/README.md "Notifications");
+     and one huey consumer (manage.py run_huey); last, the journey with notifications on and
+     the consumer stopped (journey_push_after) and the journey on the server with them off
+     (journey_notify_off), interleaved: off, on, off, on... for --rounds rounds, then the
+     consumer pushes the backlog (bench/README.md "Notifications");
   5. stop the server; count SQL queries per request in-process (bench/inproc.py queries) and
      check the money invariant (bench/inproc.py check);
   6. print a table and write bench/RESULTS.md (a partial run writes bench/out/RESULTS-partial.md).
@@ -32,6 +36,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -510,8 +515,9 @@ def measure_journey(
 
 
 # Notification paths run after the reads, in this order: the backlog of notify_worker is gone
-# before the journeys, and the journey with notifications on runs just before the one with
-# them off (this machine drifts by 10-30 % within an hour).
+# before the journeys; last the journey with notifications on (consumer stopped) and with them
+# off, interleaved round by round on two servers up side by side (COMPARED): this machine
+# drifts by about 10 % between runs minutes apart, as much as the cost measured.
 NOTIFY_ORDER = [
     "notify_worker",
     "notify_delay",
@@ -519,6 +525,8 @@ NOTIFY_ORDER = [
     "journey_push_after",
     "journey_notify_off",
 ]
+# The interleaved comparison (issue 15), in the order of one round: off, then on.
+COMPARED = ["journey_notify_off", "journey_push_after"]
 # How long the consumer may take to push what a journey left behind before the queue is
 # emptied (the next measurement must not carry it); what is left is reported as pending.
 DRAIN_SECONDS = 20
@@ -541,8 +549,8 @@ def log_journey(db: str, name: str, r: dict) -> None:
     log(text)
 
 
-def jobs_pids(consumer: Consumer, fcm: FakeFCM | None) -> tuple[int, ...]:
-    pids = [consumer.pid] if consumer.pid else []
+def jobs_pids(consumer: Consumer | None, fcm: FakeFCM | None) -> tuple[int, ...]:
+    pids = [consumer.pid] if consumer is not None and consumer.pid else []
     if fcm is not None and fcm.proc is not None:
         pids.append(fcm.proc.pid)
     return tuple(pids)
@@ -563,16 +571,17 @@ def drain_or_flush(db: str, env: dict, after: int, timeout: float) -> dict:
     return drained
 
 
+def notify_window(env: dict, after: int) -> dict:
+    return run_json([PYTHON, "-m", "bench.notify", "window", "--notifications", str(after)], env)
+
+
 def measure_notified_journey(
     db: str, name: str, env: dict, server: Server, fixture_path: Path, args, consumer, fcm
 ) -> dict:
-    """The journey on the server with notifications on, the consumer pushing (or, for a
-    `push_after` path, started once the load is over); then what the load made:
-    notifications, their pushes (drained) and the push delays."""
+    """The journey on the server with notifications on, the consumer pushing; then what the
+    load made: notifications, their pushes (drained) and the push delays."""
     path = PATHS_BY_NAME[name]
     before = run_json([PYTHON, "-m", "bench.notify", "mark"], env)
-    if path.push_after:
-        consumer.stop()
     log(f"{db}: {name} ({args.clients} clients, {args.duration} s)")
     r = measure_journey(
         server.port,
@@ -582,16 +591,135 @@ def measure_notified_journey(
         read_back=path.read_back,
         jobs_pids=jobs_pids(consumer, fcm),
     )
-    consumer.start()
     if "missing" not in r:
         r["drain"] = drain_or_flush(db, env, before["notification"], DRAIN_SECONDS)
-        r["notify"] = run_json(
-            [PYTHON, "-m", "bench.notify", "window", "--notifications",
-             str(before["notification"])],
-            env,
-        )  # fmt: skip
+        r["notify"] = notify_window(env, before["notification"])
     log_journey(db, name, r)
     return r
+
+
+def combine(rounds: list[dict], interleaved: bool = False) -> dict:
+    """One journey measured in rounds, as one result with the keys of a single measurement:
+    contributions/s (and requests/s) are the rounds' total over their total measured seconds;
+    counts, errors and CPU are summed (CPU per contribution is over all rounds); p50 is the
+    rounds' median and p99 their highest (the latencies themselves are not kept). `rounds`
+    keeps each round's result; `probes` counts the probe journeys, one a round."""
+    if not rounds:
+        return {"rounds": [], "interleaved": interleaved}
+    seconds = sum(r["duration"] for r in rounds)
+    errors: dict[str, int] = {}
+    details: dict[str, str] = {}
+    for r in rounds:
+        for key, count in r["errors"].items():
+            errors[key] = errors.get(key, 0) + count
+        details.update(r.get("error_detail", {}))
+    cpu = {key: sum(r["cpu"][key] for r in rounds) for key in rounds[0]["cpu"]}
+    cpu["machine_busy"] = sum(r["cpu"]["machine_busy"] * r["cpu"]["seconds"] for r in rounds) / (
+        cpu["seconds"] or 1
+    )
+    p50s = [r["p50_ms"] for r in rounds if r["p50_ms"] is not None]
+    p99s = [r["p99_ms"] for r in rounds if r["p99_ms"] is not None]
+    completed = sum(r["completed"] for r in rounds)
+    return {
+        "completed": completed,
+        "credited_total": sum(r["credited_total"] for r in rounds),
+        "probes": len(rounds),
+        "per_second": completed / seconds,
+        "requests_per_second": sum(r["requests_per_second"] * r["duration"] for r in rounds)
+        / seconds,
+        "p50_ms": statistics.median(p50s) if p50s else None,
+        "p99_ms": max(p99s) if p99s else None,
+        "errors": errors,
+        "error_detail": details,
+        "retries": sum(r["retries"] for r in rounds),
+        "duration": seconds,
+        "clients": rounds[0]["clients"],
+        "cpu": cpu,
+        "rounds": rounds,
+        "interleaved": interleaved,
+    }
+
+
+def measure_comparison(
+    db: str,
+    env: dict,
+    servers: dict[str, Server],
+    fixture_path: Path,
+    args,
+    consumer: Consumer | None,
+    fcm: FakeFCM | None,
+) -> dict[str, dict]:
+    """The journey with notifications off and on, each on its own server (`servers`, the
+    paths of COMPARED asked for), alternated for --rounds rounds: off, on, off, on... Each
+    measurement is a full `measure_journey` (its probe, warm-up and --duration). The consumer
+    is stopped through every round; after the last it starts and pushes the backlog of all
+    the `journey_push_after` rounds at once. Each path's rounds are `combine`d."""
+    names = [n for n in COMPARED if n in servers]
+    rounds = max(1, args.rounds)
+    push_after = "journey_push_after" in names
+    if consumer is not None:
+        consumer.stop()
+    before = run_json([PYTHON, "-m", "bench.notify", "mark"], env) if push_after else None
+    measured: dict[str, list[dict]] = {n: [] for n in names}
+    missing: dict[str, dict] = {}
+    for i in range(1, rounds + 1):
+        for name in names:
+            if name in missing:
+                continue
+            server = servers[name]
+            label = f"{name} round {i}/{rounds}"
+            log(f"{db}: {label} ({args.clients} clients, {args.duration} s)")
+            r = measure_journey(
+                server.port, fixture_path, args, server.proc.pid, jobs_pids=jobs_pids(consumer, fcm)
+            )
+            log_journey(db, label, r)
+            if "missing" in r:
+                missing[name] = r
+            else:
+                measured[name].append(r)
+    results = {}
+    for name in names:
+        results[name] = combine(measured[name], interleaved=len(names) > 1)
+        if name in missing:
+            results[name] |= missing[name]
+    if push_after:
+        consumer.start()
+        on_rounds = measured["journey_push_after"]
+        if on_rounds:
+            on = results["journey_push_after"]
+            # The backlog of every round at once: its drain may take as long as they did.
+            timeout = max(DRAIN_SECONDS, rounds * args.duration)
+            on["drain"] = drain = drain_or_flush(db, env, before["notification"], timeout)
+            log(
+                f"{db}: journey_push_after: the backlog of its "
+                f"{plural(len(on_rounds), 'round')} pushed after the last: {drain['sent']} "
+                f"sent in {drain['waited']:.1f} s, {drain['pending']} pending"
+            )
+            window = notify_window(env, before["notification"])
+            if len(on_rounds) > 1:
+                # From the first notification to the last spans the other rounds too: the rate
+                # is over the load of its own rounds (warm-up included).
+                load_seconds = sum(r["duration"] + args.warmup for r in on_rounds)
+                window["span_per_second"] = window["per_second"]
+                window["per_second"] = window["notifications"] / load_seconds
+                window["load_seconds"] = load_seconds
+            on["notify"] = window
+    for name in names:
+        if "missing" not in results[name]:
+            log_journey(
+                db, f"{name} ({plural(len(measured[name]), 'round')} together)", results[name]
+            )
+    compared = comparison(results)
+    if compared:
+        cost = notify_cost(results)
+        log(
+            f"{db}: journey_push_after against journey_notify_off, "
+            f"{plural(compared['rounds'], 'round')} interleaved: "
+            f"{results['journey_push_after']['per_second']:.1f} against "
+            f"{results['journey_notify_off']['per_second']:.1f} contributions/s "
+            f"({change(cost)}, limit -{NOTIFY_COST_LIMIT:.0%}); {spread_text(compared)}"
+        )
+    return results
 
 
 def measure_worker(db: str, env: dict, args, consumer: Consumer, fcm: FakeFCM) -> dict:
@@ -706,16 +834,22 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
     if idle_busy > 0.15:
         log(f"warning: the machine is {idle_busy:.0%} busy before the load: figures will be low")
     # Reads first; then, with push to the local FCM fake and one consumer running, the
-    # notification paths and the journey (notifications on), last the journey with them off
-    # on a server of its own, right after the one with them on.
-    on_paths = [n for n in NOTIFY_ORDER if n in names and PATHS_BY_NAME[n].notifications]
-    off_paths = [n for n in NOTIFY_ORDER if n in names and not PATHS_BY_NAME[n].notifications]
+    # notification paths and the journey (notifications on); last the journey with
+    # notifications on and the consumer stopped against the journey with them off, on a second
+    # server started beside the first, interleaved round by round (measure_comparison).
+    compared = [n for n in COMPARED if n in names]
+    on_paths = [
+        n
+        for n in NOTIFY_ORDER
+        if n in names and PATHS_BY_NAME[n].notifications and n not in compared
+    ]
     reads = [n for n in names if n not in NOTIFY_ORDER]
-    if on_paths or off_paths:
+    notified = bool(on_paths) or "journey_push_after" in compared
+    if notified or compared:
         jobs_file(db).unlink(missing_ok=True)
         run_json([PYTHON, "-m", "bench.notify", "flush"], env)
     with contextlib.ExitStack() as stack:
-        fcm = stack.enter_context(FakeFCM(db)) if on_paths else None
+        fcm = stack.enter_context(FakeFCM(db)) if notified else None
         fcm_url = fcm.base_url if fcm else ""
         if fcm:
             # The in-process parts (notify.py, the query count) push as the server does.
@@ -728,7 +862,15 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
             f"max_requests {settings['max_requests']}"
             + (f"; push to the FCM fake at {fcm_url}" if fcm else "")
         )
+        # Up from the start (idle, it costs no CPU) so that its rounds can alternate with
+        # those of the main server.
+        off = None
+        if "journey_notify_off" in compared:
+            off = stack.enter_context(Server(db, secret_key, args, notifications=False))
+            log(f"{db}: gunicorn with NOTIFICATIONS_ENABLED=false on 127.0.0.1:{off.port}")
         warm_server(server.port, args, wrk)
+        if off:
+            warm_server(off.port, args, wrk)
         for name in reads:
             path = PATHS_BY_NAME[name]
             url = path.url.format(**fixture)
@@ -744,30 +886,39 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
                 f"{db}: {name:12} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  "
                 f"p99 {r['p99_ms']:6.1f} ms  statuses {r['statuses']}"
             )
-        if on_paths:
+        consumer = None
+        if notified:
             consumer = Consumer(db, secret_key, fcm_url)
             stack.callback(consumer.stop)
-            for name in on_paths:
-                if PATHS_BY_NAME[name].kind == "notify_worker":
-                    log(f"{db}: notify_worker ({args.duration} s of notifications, then pushes)")
-                    results[name] = measure_worker(db, env, args, consumer, fcm)
-                    continue
-                consumer.start()
-                results[name] = measure_notified_journey(
-                    db, name, env, server, fixture_path, args, consumer, fcm
-                )
-    if off_paths:
-        with Server(db, secret_key, args, notifications=False) as off:
-            log(f"{db}: gunicorn with NOTIFICATIONS_ENABLED=false on 127.0.0.1:{off.port}")
-            warm_server(off.port, args, wrk)
-            for name in off_paths:
-                log(f"{db}: {name} ({args.clients} clients, {args.duration} s)")
-                results[name] = measure_journey(off.port, fixture_path, args, off.proc.pid)
-                log_journey(db, name, results[name])
+        for name in on_paths:
+            if PATHS_BY_NAME[name].kind == "notify_worker":
+                log(f"{db}: notify_worker ({args.duration} s of notifications, then pushes)")
+                results[name] = measure_worker(db, env, args, consumer, fcm)
+                continue
+            consumer.start()
+            results[name] = measure_notified_journey(
+                db, name, env, server, fixture_path, args, consumer, fcm
+            )
+        if compared:
+            servers = {"journey_notify_off": off, "journey_push_after": server}
+            log(
+                f"{db}: {', '.join(compared)}: {plural(args.rounds, 'round')}"
+                + (", interleaved (off, on)" if len(compared) > 1 else "")
+                + ("; the consumer stopped until the last is over" if consumer else "")
+            )
+            results |= measure_comparison(
+                db,
+                env,
+                {n: servers[n] for n in compared},
+                fixture_path,
+                args,
+                consumer,
+                fcm,
+            )
     results = {n: results[n] for n in (p.name for p in PATHS) if n in results}
     log(f"{db}: counting SQL queries per request (in-process) and checking the money")
     queries = run_json([PYTHON, "-m", "bench.inproc", "queries", "--paths", ",".join(names)], env)
-    if off_paths:
+    if "journey_notify_off" in compared:
         off_env = django_env(db, secret_key=secret_key, notifications=False)
         queries["journey_notify_off"] = run_json(
             [
@@ -805,6 +956,7 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
             "clients": args.clients,
             "duration": args.duration,
             "warmup": args.warmup,
+            "rounds": args.rounds,
             "tool": "wrk" if wrk else "pyload",
         },
     }
@@ -859,11 +1011,51 @@ def machine() -> dict:
 
 def notify_cost(results: dict, on_name: str = "journey_push_after") -> float | None:
     """How much slower the journey `on_name` (notifications on) is than with them off (a
-    fraction)."""
+    fraction), from each one's figure (over all its rounds when measured in rounds)."""
     on, off = results.get(on_name, {}), results.get("journey_notify_off", {})
+    if "missing" in on or "missing" in off:
+        return None
     if not on.get("per_second") or not off.get("per_second"):
         return None
     return 1 - on["per_second"] / off["per_second"]
+
+
+def comparison(results: dict) -> dict | None:
+    """The interleaved rounds of `journey_push_after` and `journey_notify_off`: each round's
+    contributions/s, the cost of each pair (an on round against the off round just before
+    it, as in `notify_cost`) and the pairs' median."""
+    on, off = results.get("journey_push_after", {}), results.get("journey_notify_off", {})
+    if "missing" in on or "missing" in off or not on.get("rounds") or not off.get("rounds"):
+        return None
+    on_rates = [r["per_second"] for r in on["rounds"]]
+    off_rates = [r["per_second"] for r in off["rounds"]]
+    pairs = [1 - a / b for a, b in zip(on_rates, off_rates, strict=False) if b]
+    return {
+        "rounds": max(len(on_rates), len(off_rates)),
+        "interleaved": bool(on.get("interleaved") and off.get("interleaved")),
+        "on": on_rates,
+        "off": off_rates,
+        "pairs": pairs,
+        "median": statistics.median(pairs) if pairs else None,
+    }
+
+
+def change(cost: float | None) -> str:
+    """A cost (how much slower) as the change of on against off: 0.083 -> '-8.3%'."""
+    return "?" if cost is None else f"{-cost:+.1%}"
+
+
+def rates_text(rates: list[float]) -> str:
+    return ", ".join(f"{x:.1f}" for x in rates)
+
+
+def spread_text(compared: dict) -> str:
+    """Each round's contributions/s and the pairs' costs, as a reader checks the noise."""
+    return (
+        f"off {rates_text(compared['off'])}; on {rates_text(compared['on'])}; on against the "
+        f"off just before it, by pair: {', '.join(change(c) for c in compared['pairs'])} "
+        f"(median {change(compared['median'])})"
+    )
 
 
 def evaluate(
@@ -896,9 +1088,16 @@ def evaluate(
     elif path.kind == "journey":
         cost = notify_cost(results or {})
         if name == "journey_notify_off" and cost is not None and cost > NOTIFY_COST_LIMIT:
+            compared = comparison(results or {})
             misses.append(
                 f"with notifications on the journey is {cost:.1%} slower "
                 f"(> {NOTIFY_COST_LIMIT:.0%})"
+                + (
+                    f" over {plural(compared['rounds'], 'interleaved round')}; "
+                    + spread_text(compared)
+                    if compared and compared["interleaved"]
+                    else ""
+                )
             )
         read = r.get("read_back")
         if read and read["unread"]:
@@ -953,9 +1152,9 @@ def bound_by(r: dict, queries: int | None, ceiling_cpu_ms: float | None) -> str:
 
 def journey_answers(run_result: dict) -> dict[str, int]:
     """Journeys that answered 201 per journey path: the load's (warm-up included) and its
-    probe's; and the query count's."""
+    probe's (one a round for a path measured in rounds); and the query count's."""
     answered = {
-        name: r["credited_total"] + 1
+        name: r["credited_total"] + r.get("probes", 1)
         for name, r in run_result["results"].items()
         if "credited_total" in r
     }
@@ -1010,6 +1209,12 @@ def table(run_result: dict) -> tuple[str, list[str]]:
             continue  # its own table, under "Notifications"
         met, misses = evaluate(db, name, r, ceiling, money_problems(run_result), results)
         label = f"`{name}` {path.note}"
+        rounds = r.get("rounds") or []
+        if rounds and r.get("interleaved"):
+            other = next(n for n in COMPARED if n != name)
+            label += f"; {plural(len(rounds), 'round')}, interleaved with `{other}`"
+        elif len(rounds) > 1:
+            label += f"; {len(rounds)} rounds"
         if "missing" in r:
             lines.append(
                 f"| {label} | missing ({r['missing']}) | | | | | | {path.target(db)} | missing |"
@@ -1018,9 +1223,14 @@ def table(run_result: dict) -> tuple[str, list[str]]:
         cpu = r.get("cpu", {})
         if path.kind == "journey":
             done = max(1, r["completed"])
+            per_round = (
+                f"; rounds {rates_text([x['per_second'] for x in rounds])}"
+                if len(rounds) > 1
+                else ""
+            )
             lines.append(
                 f"| {label} | {r['per_second']:.1f} contrib/s ({r['requests_per_second']:.0f}"
-                f" req/s) | {r['p50_ms'] or 0:.1f} | {r['p99_ms'] or 0:.1f} | "
+                f" req/s{per_round}) | {r['p50_ms'] or 0:.1f} | {r['p99_ms'] or 0:.1f} | "
                 f"{nq if nq is not None else ('-' if path.read_back else '?')} / journey | - | "
                 f"{1000 * cpu.get('server_cpu_s', 0) / done:.1f} ms | {path.target(db)} | {met} |"
             )
@@ -1039,6 +1249,10 @@ def table(run_result: dict) -> tuple[str, list[str]]:
     return "\n".join(lines), notes
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def num(value, spec: str = ".1f") -> str:
     return "?" if value is None else format(value, spec)
 
@@ -1047,8 +1261,36 @@ def notifications_section(run_result: dict) -> str:
     """Issue 15: what notifications cost the journey, how soon one is readable, and how
     many one process makes and one consumer pushes."""
     results = run_result["results"]
-    if not any(n in results for n in ("notify_worker", "notify_delay", "journey_notify_off")):
+    names = ("notify_worker", "notify_delay", "journey_push_after", "journey_notify_off")
+    if not any(n in results for n in names):
         return ""
+    load = run_result["load"]
+    each = f"{load['warmup']} s warm-up + {load['duration']} s each"
+    compared = comparison(results)
+    if compared and compared["interleaved"]:
+        off_text = (
+            "`journey_notify_off` is the same journey on a second server started with "
+            "`NOTIFICATIONS_ENABLED=false`, up beside the first from the start. The two are "
+            "measured interleaved, off then on, for "
+            f"{plural(compared['rounds'], 'round')} ({each}), the consumer stopped through all "
+            "of them and pushing the backlog of every `journey_push_after` round after the "
+            "last. Each one's figure is its contributions over its measured seconds in all its "
+            "rounds (in the table above, p50 is the rounds' median and p99 their highest), and "
+            "the target is judged on those two figures; each pair, an on round against the off "
+            "round just before it, shows how much this machine's drift moves the comparison."
+        )
+    else:
+        off_text = (
+            "`journey_notify_off` is the same journey on a server started with "
+            "`NOTIFICATIONS_ENABLED=false`."
+        )
+        for name in ("journey_push_after", "journey_notify_off"):
+            n = len(results.get(name, {}).get("rounds") or [])
+            if n > 1:
+                off_text += (
+                    f" `{name}` was measured in {n} rounds ({each}); its figure is its "
+                    "contributions over its measured seconds in all of them."
+                )
     rows = [
         "### Notifications",
         "",
@@ -1058,13 +1300,12 @@ def notifications_section(run_result: dict) -> str:
         "`notify_delay` and `journey`, on the same 2 cores. `journey_push_after` is the journey "
         "with notifications on and the consumer stopped during the load, started after it to "
         "push the backlog: what the web tier pays, as a deployment with the consumer on "
-        "machines of its own (README, Background jobs) would see it. `journey_notify_off` is "
-        "the same journey on a server started with `NOTIFICATIONS_ENABLED=false`, right after "
-        "them.",
+        "machines of its own (README, Background jobs) would see it. " + off_text,
         "",
         "| measure | figure | target | met |",
         "|---|---|---|---|",
     ]
+    header = len(rows)
     off = results.get("journey_notify_off", {})
     for on_name, what, target in (
         (
@@ -1077,10 +1318,19 @@ def notifications_section(run_result: dict) -> str:
         cost = notify_cost(results, on_name)
         if cost is not None:
             met = ("yes" if cost <= NOTIFY_COST_LIMIT else "no") if target != "-" else "-"
+            spread = ""
+            off_rounds = len(off.get("rounds") or [])
+            if on_name == "journey_push_after" and compared and compared["interleaved"]:
+                spread = (
+                    f"; {plural(compared['rounds'], 'round')} interleaved: {spread_text(compared)}"
+                )
+            elif on_name == "journey" and off_rounds > 1:
+                spread = f"; off over its {off_rounds} rounds, `journey` once before them"
             rows.append(
                 f"| the journey with notifications on (`{on_name}`: {what}) against off "
                 f"(`journey_notify_off`) | {results[on_name]['per_second']:.1f} against "
-                f"{off['per_second']:.1f} contributions/s ({-cost:+.1%}) | {target} | {met} |"
+                f"{off['per_second']:.1f} contributions/s ({change(cost)}){spread} | {target} "
+                f"| {met} |"
             )
     delay = results.get("notify_delay", {})
     if "read_back" in delay:
@@ -1113,12 +1363,26 @@ def notifications_section(run_result: dict) -> str:
     for name in ("journey", "notify_delay", "journey_push_after"):
         made = results.get(name, {}).get("notify")
         if made:
+            n = len(results[name].get("rounds") or [])
+            which, rate = f"`{name}`", f"{num(made['per_second'])}/s"
+            if n > 1:
+                which += f", its {n} rounds together"
+                rate += " over their load, warm-up included"
+            drained = ""
+            drain = results[name].get("drain")
+            if drain and results[name].get("rounds"):
+                drained = (
+                    f"; the backlog pushed after the last round: {drain['sent']} sent in "
+                    f"{drain['waited']:.1f} s, {drain['pending']} pending"
+                )
             rows.append(
-                f"| at the journey's load (`{name}`): notifications made, their pushes, push "
-                f"sent after the notification | {num(made['per_second'])}/s "
-                f"({made['notifications']}), pushes {made['pushes']}, p50 "
-                f"{num(made['push_p50_ms'])} ms, p99 {num(made['push_p99_ms'])} ms | - | - |"
+                f"| at the journey's load ({which}): notifications made, their pushes, push "
+                f"sent after the notification | {rate} ({made['notifications']}), pushes "
+                f"{made['pushes']}, p50 {num(made['push_p50_ms'])} ms, p99 "
+                f"{num(made['push_p99_ms'])} ms{drained} | - | - |"
             )
+    if len(rows) == header:
+        rows = rows[: header - 3]  # no figure to show: no table
     return "\n".join(rows)
 
 
@@ -1146,8 +1410,13 @@ def section(run_result: dict) -> str:
     if expected is not None:
         lost = "none lost" if expected == new else f"LOST {expected - new}"
         parts_201 = ", ".join(f"{k} {n}" for k, n in journey_answers(run_result).items())
+        probes = (
+            "each load's with its probe, one a round for a path measured in rounds"
+            if any(r.get("probes", 1) > 1 for r in run_result["results"].values())
+            else "each load's with its probe"
+        )
         money += (
-            f"; journeys answered 201: {expected} ({parts_201}; each load's with its probe), "
+            f"; journeys answered 201: {expected} ({parts_201}; {probes}), "
             f"new contributions {new}: {lost}"
         )
     server = run_result["server"]
@@ -1240,7 +1509,8 @@ def write_results(path: Path, runs: list[dict], info: dict, argv: list[str]) -> 
         "same middleware) with p99 <= 60 ms; user search >= 25 %; the journey >= 60 "
         "contributions/s on PostgreSQL, none lost. `server CPU/req` is the gunicorn processes' "
         "CPU time divided by the answered requests. Notifications (issue 15): the journey with "
-        "them on within 10 % of the same journey with them off; every contribution's "
+        "them on within 10 % of the same journey with them off (the two measured in "
+        "interleaved rounds, judged on all the rounds together); every contribution's "
         "notification readable by the author after the 201.",
         "",
     ]
@@ -1258,6 +1528,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds measured per path")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per path")
     parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of journey_notify_off and journey_push_after, interleaved (default 3)",
+    )
     parser.add_argument(
         "--paths",
         default="all",
@@ -1288,6 +1564,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--journey-processes", type=int, default=4)
     parser.add_argument("--results", help="where to write the report (default: see above)")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     names = [p.name for p in PATHS] if args.paths == "all" else args.paths.split(",")
     unknown = [n for n in names if n not in PATHS_BY_NAME]
@@ -1313,7 +1591,9 @@ def main(argv: list[str] | None = None) -> None:
         print(section(result).split("Money check after the load: ", 1)[1].split("\n")[0])
     if not runs:
         return
-    full = len(names) == len(PATHS) and args.duration >= 15 and args.clients == 16
+    full = (
+        len(names) == len(PATHS) and args.duration >= 15 and args.clients == 16 and args.rounds >= 3
+    )
     target = (
         Path(args.results)
         if args.results
