@@ -58,6 +58,10 @@ def world(db):
             refunded=i % 7 == 0,
         )
     Account.objects.filter(pk=gone.pk).update(is_active=False)
+    # The rules read friendship from Follow.mutual: it says what the rows say.
+    for row in Follow.objects.all():
+        back = Follow.objects.filter(follower=row.followee, followee=row.follower).exists()
+        assert row.mutual == back, row
     return {"accounts": accounts, "staff": staff, "fundings": fundings}
 
 

@@ -9,11 +9,10 @@ authors), and the following and joined feeds, which sort many candidates to keep
 
 from django.db.models import Max, OuterRef, Q, QuerySet
 
-from accounts.models import Account, Follow
+from accounts.models import Account
 from fundings.models import Funding, FundingState
 from fundings.selectors.visibility import (
     FUNDING_FIELDS,
-    follows,
     is_friend,
     is_staff,
     not_withdrawn,
@@ -58,20 +57,16 @@ def public_feed_page(*, viewer: Account | None, limit: int, offset: int) -> list
 
 def following_feed(*, viewer: Account) -> QuerySet[Funding]:
     """Fundings by accounts the viewer follows: public ones, friends-only ones of friends."""
-    followees = Follow.objects.filter(follower=viewer)
-    fundings = Funding.objects.all()
-    if not is_staff(viewer):
-        # not_withdrawn(viewer), with the author test made once per followee (the list is
-        # short) rather than once per funding row.
-        followees = followees.filter(followee__is_active=True)
-        fundings = fundings.filter(is_hidden=False)
-    # visible_fundings(viewer) among followees: the viewer follows every author here, so
-    # "friend" is "follows the viewer back", and the viewer is never among its followees.
+    # visible_fundings(viewer) among followees, as joins rather than subqueries: the viewer's
+    # follow of the author is one row (unique per pair), whose `mutual` says "friend", so it
+    # is joined once and read for both tests. The viewer is never among its followees.
     # tests/test_feed_rules.py checks that the two rules agree.
-    fundings = fundings.filter(
-        Q(public=True) | follows(OuterRef("author_id"), viewer.pk),
-        author__in=followees.values("followee_id"),
+    fundings = Funding.objects.filter(
+        Q(public=True) | Q(author__followers__mutual=True),
+        author__followers__follower=viewer,
     )
+    if not is_staff(viewer):
+        fundings = fundings.filter(author__is_active=True, is_hidden=False)
     return _listed(fundings).order_by(*FEED_ORDER)
 
 
