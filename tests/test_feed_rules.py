@@ -1,9 +1,9 @@
 """The feeds, the detail and the contribution list agree with the one visibility rule.
 
-Each feed is written its own way for speed (fundings.selectors.feeds: the following feed tests
-friendship per followee, the user feed once per list, some pages read ids first). Here each is
-checked against its definition, computed in Python from visible_fundings, for every kind of
-viewer in a random network and for several pages.
+Each feed is written its own way for speed (fundings.selectors.feeds: the following feed reads
+friendship from the viewer's follow of each author, the user feed once per list, some pages
+read ids first). Here each is checked against its definition, computed in Python from
+visible_fundings, for every kind of viewer in a random network and for several pages.
 """
 
 import random
