@@ -57,6 +57,7 @@ from bench.common import (
     VENDOR,
     django_env,
     jobs_file,
+    merged_errors,
     out_file,
     parse_emitted,
     read_json,
@@ -607,12 +608,7 @@ def combine(rounds: list[dict], interleaved: bool = False) -> dict:
     if not rounds:
         return {"rounds": [], "interleaved": interleaved}
     seconds = sum(r["duration"] for r in rounds)
-    errors: dict[str, int] = {}
-    details: dict[str, str] = {}
-    for r in rounds:
-        for key, count in r["errors"].items():
-            errors[key] = errors.get(key, 0) + count
-        details.update(r.get("error_detail", {}))
+    errors, details = merged_errors(rounds)
     cpu = {key: sum(r["cpu"][key] for r in rounds) for key in rounds[0]["cpu"]}
     cpu["machine_busy"] = sum(r["cpu"]["machine_busy"] * r["cpu"]["seconds"] for r in rounds) / (
         cpu["seconds"] or 1

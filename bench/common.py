@@ -208,6 +208,17 @@ def read_json(path: Path):
     return json.loads(Path(path).read_text())
 
 
+def merged_errors(parts: list[dict]) -> tuple[dict[str, int], dict[str, str]]:
+    """The `errors` counts (by kind) and `error_detail` texts of several loads, together."""
+    errors: dict[str, int] = {}
+    details: dict[str, str] = {}
+    for part in parts:
+        for key, count in part["errors"].items():
+            errors[key] = errors.get(key, 0) + count
+        details.update(part.get("error_detail", {}))
+    return errors, details
+
+
 def emit(data) -> None:
     """A subprocess hands its result to the orchestrator as the last line of its stdout."""
     sys.stdout.write("BENCHJSON " + json.dumps(data, ensure_ascii=False) + "\n")

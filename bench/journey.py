@@ -28,7 +28,7 @@ from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
-from bench.common import emit, read_json
+from bench.common import emit, merged_errors, read_json
 
 STEPS = ["ready", "checkout", "pay", "approve_post", "approve_get", "remit"]
 PAY_WORDS = ("pay", "approve", "결제", "승인", "confirm", "ok")
@@ -379,12 +379,7 @@ def load(
     for w in workers:
         w.join(timeout=10)
     latencies = [x for r in results for x in r["latencies"]]
-    errors: dict[str, int] = {}
-    details: dict[str, str] = {}
-    for r in results:
-        for key, count in r["errors"].items():
-            errors[key] = errors.get(key, 0) + count
-        details.update(r.get("error_detail", {}))
+    errors, details = merged_errors(results)
     done = sum(r["done"] for r in results)
     all_done = sum(r["all_done"] for r in results)
     requests = sum(r["requests"] for r in results)
