@@ -175,6 +175,24 @@ def test_a_kind_turned_off_creates_nothing(sandbox, author, funding):
     assert notes(author) == []
 
 
+def test_only_the_events_kind_decides_among_several_settings(author):
+    """An account's settings rows of other kinds neither silence nor duplicate this one."""
+    fans = {name: AccountFactory() for name in ("none", "off", "on_again", "others_off")}
+    NotificationSetting.objects.create(account=fans["off"], kind=Kind.FOLLOWER, enabled=False)
+    NotificationSetting.objects.create(account=fans["off"], kind=Kind.REVIEW, enabled=True)
+    NotificationSetting.objects.create(account=fans["on_again"], kind=Kind.FOLLOWER, enabled=True)
+    NotificationSetting.objects.create(account=fans["on_again"], kind=Kind.REVIEW, enabled=False)
+    for kind in (Kind.REVIEW, Kind.REFUNDED, Kind.CONTRIBUTION):
+        NotificationSetting.objects.create(account=fans["others_off"], kind=kind, enabled=False)
+    from accounts.signals import followed
+
+    for fan in fans.values():
+        followed.send(Follow, follower_id=author.pk, followee_id=fan.pk)
+    told = {name for name, fan in fans.items() if notes(fan)}
+    assert told == {"none", "on_again", "others_off"}
+    assert all(len(notes(fans[name])) == 1 for name in told)
+
+
 def test_expiry_reminders_once_each_however_often_the_job_runs(author):
     now = timezone.now()
     soon = FundingFactory(author=author, expire_on=now + timedelta(hours=5))
