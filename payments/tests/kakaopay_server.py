@@ -6,9 +6,9 @@ codes, and plays the buyer: `GET /pay/<tid>` authorises the order and redirects 
 approval URL with a pg_token (`?quit=1` goes to the cancel URL instead).
 
 Tests steer it:
-- `fail(call, status=500, error_code=None, method_result_code=None, sleep=None, after=False,
-  times=1)`: the next `times` calls of `call` answer that error, or sleep that long first;
-  with `after=True` the call is carried out first and only its answer is lost.
+- `fail(call, status=500, error_code=None, method_result_code=None, after=False, times=1)`:
+  the next `times` calls of `call` answer that error; with `after=True` the call is carried
+  out first and only its answer is lost.
 - `hold(call, after=True)`: the next call of `call` is carried out, then its answer is held
   until the test calls `release()` on the returned Hold (`wait_arrived()`: the call is in;
   `wait_finished()`: answered and recorded). With `after=False` the call waits before Kakao
@@ -65,7 +65,6 @@ class Failure:
     status: int = 500
     error_code: int | None = None
     method_result_code: str | None = None
-    sleep: float | None = None
     after: bool = False
     times: int = 1
 
@@ -221,16 +220,12 @@ class FakeKakaoPay:
             self._wait_for_release(hold)
         failure = self._next_failure(call)
         if failure and not failure.after:
-            if failure.sleep:
-                time.sleep(failure.sleep)
             if failure.status or failure.error_code:
                 return self._failure_answer(failure)
         status, answer = self._process(call, body, authorization)
         if hold is not None and hold.after:
             self._wait_for_release(hold)
         if failure and failure.after:
-            if failure.sleep:
-                time.sleep(failure.sleep)
             if failure.status or failure.error_code:
                 return self._failure_answer(failure)
         return status, answer

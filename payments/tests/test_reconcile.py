@@ -33,26 +33,31 @@ def test_two_reconcilers_at_once_refund_once(kakaopay):
     for client in clients:
         pay(client, 10_000)
     Payment.objects.update(approved_on=timezone.now() - timedelta(minutes=10))
-    # Every cancel takes a moment, so the two runs overlap.
-    kakaopay.fail("cancel", status=0, sleep=0.2, times=5)
-
-    barrier = threading.Barrier(2)
+    # The first run's first cancel is held at Kakao Pay before it does anything: a second
+    # run starts and ends while the first is inside a provider call.
+    held = kakaopay.hold("cancel", after=False)
     errors = []
 
-    def run():
+    def first_run():
         try:
-            barrier.wait()
             run_command()
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    first = threading.Thread(target=first_run)
+    first.start()
+    try:
+        assert held.wait_arrived(), "the first run never asked Kakao Pay to cancel"
+        run_command()
+        # The second run refunded the four others and left the held one to the first run.
+        states = sorted(Payment.objects.values_list("state", flat=True))
+        assert states == [PaymentState.REFUNDED] * 4 + [PaymentState.REFUNDING]
+        assert len(kakaopay.calls_of("cancel")) == 4
+    finally:
+        held.release()
+        first.join()
     assert errors == []
     assert Payment.objects.filter(state=PaymentState.REFUNDED).count() == 5
     assert len(kakaopay.calls_of("cancel")) == 5
