@@ -62,6 +62,9 @@ def on_contribution_credited(contribution, **kwargs):
         actor_id=row.contributor_id,
         funding_id=row.funding_id,
         data={"amount": row.amount, "message": row.message},
+        # The only write of this receiver: its savepoint (_quietly) stands for the row's,
+        # inside the credit's transaction, which holds SQLite's write lock.
+        savepoint=False,
     )
 
 

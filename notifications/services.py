@@ -54,14 +54,19 @@ def notify(
     funding_id: int | None = None,
     data: dict | None = None,
     now: datetime | None = None,
+    savepoint: bool = True,
 ) -> Notification | None:
     """Create the notification of an event for one recipient who wants it (see wanted_by)
-    and queue its push; None when it exists already."""
+    and queue its push; None when it exists already.
+
+    `savepoint=False` when the caller's savepoint holds nothing else (a receiver's, see
+    notifications.receivers): a duplicate then rolls back that one at its end, and the
+    event's transaction is spared two statements."""
     now = now or timezone.now()
     try:
         # A savepoint when the event's own transaction is open (the usual case: the
         # notification commits with the event or not at all).
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             notification = Notification.objects.create(
                 recipient_id=recipient_id,
                 kind=kind,
@@ -77,14 +82,16 @@ def notify(
     return notification
 
 
-def notify_all(recipient_ids: Iterable[str], **event) -> int:
-    """notify() for every recipient who wants this kind; how many were created."""
+def notify_all(recipient_ids: Iterable[str], *, savepoint: bool = True, **event) -> int:
+    """notify() for every recipient who wants this kind; how many were created.
+
+    `savepoint=False` (see notify) applies to an event of one recipient only: with more,
+    one duplicate would undo the others."""
     if not settings.NOTIFICATIONS_ENABLED:
         return 0  # switched off: reminders and events create nothing
-    return sum(
-        notify(recipient_id=pk, **event) is not None
-        for pk in wanted_by(recipient_ids, event["kind"])
-    )
+    wanted = wanted_by(recipient_ids, event["kind"])
+    savepoint = savepoint or len(wanted) > 1
+    return sum(notify(recipient_id=pk, savepoint=savepoint, **event) is not None for pk in wanted)
 
 
 # --- the API's writes ---------------------------------------------------------------------

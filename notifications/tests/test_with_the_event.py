@@ -91,3 +91,26 @@ def test_a_notification_that_fails_does_not_fail_the_money(sandbox, notification
         "notifications: on_contribution_credited",
         "notifications: on_funding_achieved",
     }
+
+
+def test_a_replayed_contribution_inside_a_transaction_changes_nothing_else(sandbox, caplog):
+    """The contribution's notification has no savepoint of its own: a replay's duplicate
+    rolls back the receiver's savepoint, quietly, and the transaction goes on."""
+    from fundings.signals import contribution_credited
+
+    author = AccountFactory()
+    funding = FundingFactory(author=author, goal_amount=100_000, title="before")
+    client = client_for(AccountFactory())
+    pay(client, 10_000)
+    body = {"funding": funding.pk, "amount": 10_000, "message": "축하해"}
+    assert client.post("/remit/", body, format="json").status_code == 201
+    contribution = Contribution.objects.get()
+    with transaction.atomic():
+        contribution_credited.send(Contribution, contribution=contribution)
+        # Still usable (on PostgreSQL an error without a savepoint rolled back would abort
+        # it): this write commits with it.
+        type(funding).objects.filter(pk=funding.pk).update(title="after")
+    funding.refresh_from_db()
+    assert funding.title == "after"
+    assert Notification.objects.filter(recipient=author).count() == 1
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
