@@ -7,7 +7,8 @@ from huey.contrib.djhuey import HUEY
 
 from accounts.models import Follow
 from accounts.services import follow
-from fundings.models import Contribution
+from fundings.models import Contribution, Funding
+from fundings.signals import contribution_credited
 from notifications.models import Delivery, Device, Notification
 from payments.tests.fixtures import pay
 from tests.factories import AccountFactory, FundingFactory
@@ -96,8 +97,6 @@ def test_a_notification_that_fails_does_not_fail_the_money(sandbox, notification
 def test_a_replayed_contribution_inside_a_transaction_changes_nothing_else(sandbox, caplog):
     """The contribution's notification has no savepoint of its own: a replay's duplicate
     rolls back the receiver's savepoint, quietly, and the transaction goes on."""
-    from fundings.signals import contribution_credited
-
     author = AccountFactory()
     funding = FundingFactory(author=author, goal_amount=100_000, title="before")
     client = client_for(AccountFactory())
@@ -109,7 +108,7 @@ def test_a_replayed_contribution_inside_a_transaction_changes_nothing_else(sandb
         contribution_credited.send(Contribution, contribution=contribution)
         # Still usable (on PostgreSQL an error without a savepoint rolled back would abort
         # it): this write commits with it.
-        type(funding).objects.filter(pk=funding.pk).update(title="after")
+        Funding.objects.filter(pk=funding.pk).update(title="after")
     funding.refresh_from_db()
     assert funding.title == "after"
     assert Notification.objects.filter(recipient=author).count() == 1
