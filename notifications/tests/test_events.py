@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Account, Follow
+from accounts.signals import followed
 from fundings import signals
 from fundings.models import Contribution, Funding, Payout
 from fundings.services.contributions import refund_contribution_by_operator
@@ -184,8 +185,6 @@ def test_only_the_events_kind_decides_among_several_settings(author):
     NotificationSetting.objects.create(account=fans["on_again"], kind=Kind.REVIEW, enabled=False)
     for kind in (Kind.REVIEW, Kind.REFUNDED, Kind.CONTRIBUTION):
         NotificationSetting.objects.create(account=fans["others_off"], kind=kind, enabled=False)
-    from accounts.signals import followed
-
     for fan in fans.values():
         followed.send(Follow, follower_id=author.pk, followee_id=fan.pk)
     told = {name for name, fan in fans.items() if notes(fan)}
@@ -209,8 +208,6 @@ def test_expiry_reminders_once_each_however_often_the_job_runs(author):
 def test_deactivated_accounts_get_nothing(author):
     fan = AccountFactory()
     Account.objects.filter(pk=author.pk).update(is_active=False)
-    from accounts.signals import followed
-
     followed.send(Follow, follower_id=fan.pk, followee_id=author.pk)
     assert notes(author) == []
 
