@@ -64,8 +64,8 @@ def notify(
     event's transaction is spared two statements."""
     now = now or timezone.now()
     try:
-        # A savepoint when the event's own transaction is open (the usual case: the
-        # notification commits with the event or not at all).
+        # Inside the event's own transaction (the usual case: the notification commits
+        # with the event or not at all), in a savepoint unless the caller's stands for it.
         with transaction.atomic(savepoint=savepoint):
             notification = Notification.objects.create(
                 recipient_id=recipient_id,
