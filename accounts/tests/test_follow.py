@@ -1,8 +1,10 @@
 """/follow/: follow, unfollow, the two lists and "does A follow B", with exact counters."""
 
+import importlib
 import threading
 
 import pytest
+from django.apps import apps
 from django.db import connection
 
 from accounts.models import Account, Follow
@@ -309,12 +311,8 @@ def test_following_each_other_at_the_same_moment_makes_friends():
         )
 
         assert [r.status_code for r in results] == [201, 201], results
-        assert sorted(
-            Follow.objects.filter(follower__in=[a, b]).values_list("mutual", flat=True)
-        ) == [
-            True,
-            True,
-        ]
+        flags = Follow.objects.filter(follower__in=[a, b]).values_list("mutual", flat=True)
+        assert sorted(flags) == [True, True]
 
 
 # --- friendship (Follow.mutual, read by the visibility rule) --------------------------------
@@ -343,16 +341,12 @@ def test_a_follow_back_makes_both_rows_mutual_and_an_unfollow_undoes_it(account,
 
 def test_the_migration_marks_the_follows_made_before_it(account):
     """accounts 0004 fills `mutual` from the rows that were there."""
-    import importlib
-
     migration = importlib.import_module("accounts.migrations.0004_follow_mutual")
     other, fan = AccountFactory(), AccountFactory()
     FollowFactory(follower=account, followee=other)
     FollowFactory(follower=other, followee=account)
     FollowFactory(follower=fan, followee=account)
     Follow.objects.update(mutual=False)
-
-    from django.apps import apps
 
     migration.mark_friends(apps, None)
 
