@@ -10,12 +10,14 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
 from accounts.models import Account, Follow
 from fundings import selectors
 from fundings.models import Contribution, Funding, FundingState
+from fundings.selectors.visibility import RULE_FIELDS
 from funsun.api.errors import NotFound
 from tests.factories import AccountFactory, FollowFactory, FundingFactory, credited_contribution
 
@@ -181,6 +183,21 @@ def test_detail_and_contributions_follow_visibility(world):
                 )
                 == []
             )
+
+
+def test_the_rule_of_one_funding_is_the_rule_of_the_set(world):
+    """may_see, which the reads by id ask of the row they load, says what visible_fundings
+    says, for every funding and every kind of viewer, reading only the columns it names."""
+    for viewer in [None, AnonymousUser(), *viewers(world)]:
+        visible = set(selectors.visible_fundings(viewer).values_list("id", flat=True))
+        for funding in Funding.objects.select_related("author").only(*RULE_FIELDS):
+            assert selectors.may_see(viewer, funding) is (funding.pk in visible), (viewer, funding)
+            try:
+                found = selectors.funding_for_viewer(viewer=viewer, funding_id=funding.pk)
+            except NotFound:
+                found = None
+            assert (found is not None) is (funding.pk in visible)
+    assert 0 < len(visible) < len(world["fundings"])
 
 
 def test_search_pattern_characters_match_themselves(db):

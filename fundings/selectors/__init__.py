@@ -15,6 +15,7 @@ from fundings.selectors.visibility import (
     funding_detail,
     funding_for_viewer,
     is_staff,
+    may_see,
     visible_fundings,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "funding_for_viewer",
     "is_staff",
     "joined_feed_page",
+    "may_see",
     "public_feed_page",
     "user_feed",
     "visible_fundings",

@@ -1,10 +1,10 @@
 """Reads of contributions, with the visibility rule of fundings.selectors.visibility."""
 
-from django.db.models import F
+from django.db.models import Value
 
 from accounts.models import Account
 from fundings.models import Contribution
-from fundings.selectors.visibility import funding_for_viewer, visible_fundings
+from fundings.selectors.visibility import funding_rule_row
 
 # What a Remit renders (fundings.serializers.remit.remit_data).
 REMIT_FIELDS = (
@@ -25,21 +25,12 @@ def contribution_page(
     """A page of the contributions of a funding `viewer` may see, newest first, each with
     `funding_author_id` (the renderer shows `amount` to the author). Refunded contributions
     are not listed: they are no longer part of the funding. NotFound (404) when the funding
-    does not exist or `viewer` may not see it.
-
-    The page and the visibility test are one statement; only an empty page needs a second
-    query, to tell a funding `viewer` may not see (404) from one with no contributions (204).
-    """
-    visible = visible_fundings(viewer).filter(pk=funding_id).values("pk")
-    page = list(
-        Contribution.objects.filter(
-            funding_id=funding_id, refunded_on__isnull=True, funding__in=visible
-        )
+    does not exist or `viewer` may not see it."""
+    funding = funding_rule_row(viewer=viewer, funding_id=funding_id)
+    return list(
+        Contribution.objects.filter(funding_id=funding.pk, refunded_on__isnull=True)
         .select_related("contributor")
         .only(*REMIT_FIELDS)
-        .annotate(funding_author_id=F("funding__author_id"))
+        .annotate(funding_author_id=Value(funding.author_id))
         .order_by("-created_on", "-id")[offset : offset + limit]
     )
-    if not page:
-        funding_for_viewer(viewer=viewer, funding_id=funding_id)
-    return page

@@ -73,23 +73,58 @@ def visible_fundings(viewer: Account | None) -> QuerySet[Funding]:
     )
 
 
+# What may_see reads of a funding and its author.
+RULE_FIELDS = ("id", "public", "is_hidden", "author_id", "author__id", "author__is_active")
+
+
+def may_see(viewer: Account | None, funding: Funding) -> bool:
+    """visible_fundings' rule for one funding already read with its author (RULE_FIELDS):
+    what a read by id asks. A query only for a friends-only funding of someone else: the
+    friendship. tests/test_feed_rules.py checks that it and visible_fundings agree."""
+    withdrawn = funding.is_hidden or not funding.author.is_active
+    if withdrawn and not is_staff(viewer):
+        return False
+    if funding.public:
+        return True
+    if viewer is None or not viewer.is_authenticated:
+        return False
+    return (
+        funding.author_id == viewer.pk
+        or friend_ids(viewer).filter(followee_id=funding.author_id).exists()
+    )
+
+
+def _visible_one(fundings: QuerySet[Funding], viewer: Account | None, funding_id: int) -> Funding:
+    # A read by id loads the row by its key and asks the rule of that row: a fraction of the
+    # CPU of building and compiling the rule as a subquery (bench/RESULTS.md), and one
+    # statement for a public funding.
+    try:
+        funding = fundings.get(pk=funding_id)
+    except Funding.DoesNotExist as exc:
+        raise NotFound("Funding not found.") from exc
+    if not may_see(viewer, funding):
+        raise NotFound("Funding not found.")
+    return funding
+
+
 def funding_for_viewer(*, viewer: Account | None, funding_id: int) -> Funding:
     """One funding with its author, or NotFound when it does not exist or is not visible.
 
     Canceled fundings stay readable here (the app may still hold a link to one).
     """
-    try:
-        return visible_fundings(viewer).select_related("author").get(pk=funding_id)
-    except Funding.DoesNotExist as exc:
-        raise NotFound("Funding not found.") from exc
+    return _visible_one(Funding.objects.select_related("author"), viewer, funding_id)
 
 
 def funding_detail(*, viewer: Account | None, funding_id: int) -> Funding:
     """funding_for_viewer with only the columns GET /funding/ renders."""
-    try:
-        return with_author(visible_fundings(viewer)).get(pk=funding_id)
-    except Funding.DoesNotExist as exc:
-        raise NotFound("Funding not found.") from exc
+    fundings = Funding.objects.select_related("author").only(*FUNDING_FIELDS, *RULE_FIELDS)
+    return _visible_one(fundings, viewer, funding_id)
+
+
+def funding_rule_row(*, viewer: Account | None, funding_id: int) -> Funding:
+    """funding_for_viewer with only what the rule reads (and the author's id)."""
+    fundings = Funding.objects.select_related("author").only(*RULE_FIELDS)
+    return _visible_one(fundings, viewer, funding_id)
 
 
 def with_author(fundings: QuerySet[Funding]) -> QuerySet[Funding]:
