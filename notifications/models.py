@@ -9,8 +9,12 @@ from notifications.kinds import Kind
 
 
 class Notification(models.Model):
+    # No index of its own: the unique constraint and the list's index lead with it.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(max_length=20, choices=Kind)
     # Names the event (e.g. "contribution:12"): one notification per event and recipient,
@@ -116,8 +120,9 @@ class Delivery(models.Model):
         FAILED = "failed", "failed"
         DROPPED = "dropped", "dropped (device gone)"
 
+    # No index of its own: the unique constraint leads with it.
     notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="deliveries"
+        Notification, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     # Kept (device null) when FCM says the token is gone and the device is removed.
     device = models.ForeignKey(
