@@ -74,7 +74,7 @@ class Funding(models.Model):
         indexes = [
             # Public feed: newest public, visible fundings. The state and the author come
             # last so that a deep page finds its ids in the index alone
-            # (selectors._PUBLIC_FEED_IDS).
+            # (fundings.selectors.feeds.public_feed_page).
             models.Index(
                 F("created_on").desc(),
                 F("id").desc(),
@@ -94,7 +94,7 @@ class Funding(models.Model):
             ),
             # Following and user feeds: a set of authors, newest first. The columns of the
             # visibility tests come last, so that the following feed finds its page's ids in
-            # the index alone (selectors._FOLLOWING_FEED_IDS).
+            # the index alone (fundings.selectors.feeds.following_feed_page).
             models.Index(
                 "author",
                 F("created_on").desc(),
