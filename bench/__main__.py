@@ -471,8 +471,10 @@ def measure_journey(
     server_pid: int,
     read_back: bool = False,
     jobs_pids: tuple[int, ...] = (),
+    duration: int | None = None,
 ) -> dict:
     extra = ["--read-back"] if read_back else []
+    duration = args.duration if duration is None else duration
     probe = run_json(
         [
             PYTHON,
@@ -502,14 +504,14 @@ def measure_journey(
             "--clients",
             str(args.clients),
             "--duration",
-            str(args.duration),
+            str(duration),
             "--warmup",
             str(args.warmup),
             "--processes",
             str(args.journey_processes),
             *extra,
         ],
-        timeout=args.duration + args.warmup + 240,
+        timeout=duration + args.warmup + 240,
     )
     result["cpu"] = cpu.stop()
     return result
@@ -664,9 +666,14 @@ def measure_comparison(
                 continue
             server = servers[name]
             label = f"{name} round {i}/{rounds}"
-            log(f"{db}: {label} ({args.clients} clients, {args.duration} s)")
+            log(f"{db}: {label} ({args.clients} clients, {args.round_seconds} s)")
             r = measure_journey(
-                server.port, fixture_path, args, server.proc.pid, jobs_pids=jobs_pids(consumer, fcm)
+                server.port,
+                fixture_path,
+                args,
+                server.proc.pid,
+                jobs_pids=jobs_pids(consumer, fcm),
+                duration=args.round_seconds,
             )
             log_journey(db, label, r)
             if "missing" in r:
@@ -684,7 +691,7 @@ def measure_comparison(
         if on_rounds:
             on = results["journey_push_after"]
             # The backlog of every round at once: its drain may take as long as they did.
-            timeout = max(DRAIN_SECONDS, rounds * args.duration)
+            timeout = max(DRAIN_SECONDS, rounds * args.round_seconds)
             on["drain"] = drain = drain_or_flush(db, env, before["notification"], timeout)
             log(
                 f"{db}: journey_push_after: the backlog of its "
@@ -911,6 +918,11 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
                 consumer,
                 fcm,
             )
+            on = results.get("journey_push_after", {})
+            if "journey_notify_off" in compared and on and "missing" not in on:
+                # The same comparison without the drift: one process, journey by journey.
+                log(f"{db}: the journey's CPU with notifications on and off, in-process")
+                on["inproc_cpu"] = run_json([PYTHON, "-m", "bench.inproc", "notify_cpu"], env)
     results = {n: results[n] for n in (p.name for p in PATHS) if n in results}
     log(f"{db}: counting SQL queries per request (in-process) and checking the money")
     queries = run_json([PYTHON, "-m", "bench.inproc", "queries", "--paths", ",".join(names)], env)
@@ -953,6 +965,7 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
             "duration": args.duration,
             "warmup": args.warmup,
             "rounds": args.rounds,
+            "round_seconds": args.round_seconds,
             "tool": "wrk" if wrk else "pyload",
         },
     }
@@ -1158,6 +1171,9 @@ def journey_answers(run_result: dict) -> dict[str, int]:
         answered["query count"] = 1
     if answered and run_result["queries"].get("journey_notify_off", {}).get("status") == 201:
         answered["query count off"] = 1
+    inproc = run_result["results"].get("journey_push_after", {}).get("inproc_cpu")
+    if answered and inproc:
+        answered["in-process CPU"] = inproc["journeys"]
     return answered
 
 
@@ -1261,7 +1277,7 @@ def notifications_section(run_result: dict) -> str:
     if not any(n in results for n in names):
         return ""
     load = run_result["load"]
-    each = f"{load['warmup']} s warm-up + {load['duration']} s each"
+    each = f"{load['warmup']} s warm-up + {load.get('round_seconds', load['duration'])} s each"
     compared = comparison(results)
     if compared and compared["interleaved"]:
         off_text = (
@@ -1328,6 +1344,15 @@ def notifications_section(run_result: dict) -> str:
                 f"{off['per_second']:.1f} contributions/s ({change(cost)}){spread} | {target} "
                 f"| {met} |"
             )
+    inproc = results.get("journey_push_after", {}).get("inproc_cpu")
+    if inproc:
+        rows.append(
+            "| the web tier's CPU for one journey, notifications on (push job queued) against "
+            "off, in one process switching journey by journey (`python -m bench.inproc "
+            f"notify_cpu`, {inproc['journeys']} journeys; the database server's CPU not "
+            f"counted) | {inproc['on_ms']:.2f} against {inproc['off_ms']:.2f} ms "
+            f"({change(inproc['cost'])} as contributions/s) | - | - |"
+        )
     delay = results.get("notify_delay", {})
     if "read_back" in delay:
         rb = delay["read_back"]
@@ -1524,11 +1549,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds measured per path")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per path")
     parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    # Short rounds, many of them: this machine's speed drifts by more than notifications
+    # cost within a minute, and the closer an on round follows its off round, the less of
+    # that drift lands between the two.
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
-        help="rounds of journey_notify_off and journey_push_after, interleaved (default 3)",
+        default=8,
+        help="rounds of journey_notify_off and journey_push_after, interleaved (default 8)",
+    )
+    parser.add_argument(
+        "--round-seconds",
+        type=int,
+        default=6,
+        help="seconds measured in each of those rounds (after --warmup; default 6)",
     )
     parser.add_argument(
         "--paths",
@@ -1562,6 +1596,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.round_seconds < 1:
+        parser.error("--round-seconds must be at least 1")
 
     names = [p.name for p in PATHS] if args.paths == "all" else args.paths.split(",")
     unknown = [n for n in names if n not in PATHS_BY_NAME]

@@ -6,6 +6,8 @@
     python -m bench.inproc check     the money invariant: sum(contributions) == current_amount
     python -m bench.inproc profile   cProfile of --repeat requests per read path -> bench/out/
     python -m bench.inproc explain   the plan of every query of the read paths -> bench/out/
+    python -m bench.inproc notify_cpu  CPU of a journey with notifications on and off, journey
+                                     by journey in one process
 
 The orchestrator runs these in the environment of one benchmark database (same settings as
 the server: DEBUG off, the same DATABASE_URL), never against db.sqlite3 or a test database.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 import django
@@ -207,6 +210,42 @@ def explain(vendor: str, names: list[str]) -> dict:
     return {"file": str(target)}
 
 
+def notify_cpu(vendor: str, journeys: int) -> dict:
+    """The web tier's CPU for one journey with notifications on and with them off, in one
+    process that switches NOTIFICATIONS_ENABLED journey by journey (the receivers read it when
+    an event happens). Every on journey runs beside an off one, so the machine's drift falls
+    on both alike, which interleaved rounds under load only approach. CPU of this process
+    only: the database server's is not in it (SQLite's is)."""
+    from django.test import override_settings
+
+    from bench.journey import run_journey
+
+    fixture = read_json(out_file(f"fixture-{vendor}.json"))
+    transport = ClientTransport()
+    payers, targets = fixture["payer_tokens"], fixture["target_ids"]
+    warm = 4  # the first journeys fill the process's caches
+    spent: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(warm + 2 * journeys):
+        on = i % 2 == 0
+        with override_settings(NOTIFICATIONS_ENABLED=on):
+            started = time.process_time()
+            run_journey(
+                transport, payers[i % len(payers)], targets[i % len(targets)], 1_000, "bench cpu"
+            )
+            took = time.process_time() - started
+        if i >= warm:
+            spent[on].append(took)
+    on_ms = statistics.mean(spent[True]) * 1000
+    off_ms = statistics.mean(spent[False]) * 1000
+    return {
+        "journeys": warm + 2 * journeys,
+        "on_ms": round(on_ms, 2),
+        "off_ms": round(off_ms, 2),
+        # As a throughput: a CPU-bound server makes off_ms / on_ms as many contributions.
+        "cost": 1 - off_ms / on_ms,
+    }
+
+
 def money_state() -> dict:
     """Counts that show whether money was lost: the invariant and the payments' states."""
     from django.db.models import Count, F, Q, Sum
@@ -242,10 +281,13 @@ def money_state() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=["prepare", "queries", "check", "profile", "explain"])
+    parser.add_argument(
+        "action", choices=["prepare", "queries", "check", "profile", "explain", "notify_cpu"]
+    )
     parser.add_argument("--paths", default=",".join(p.name for p in PATHS))
     parser.add_argument("--label", default="", help="queries: a suffix of the output file")
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--journeys", type=int, default=150, help="notify_cpu: each way")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "funsun.settings")
     django.setup()
@@ -260,6 +302,8 @@ def main() -> None:
         emit(explain(vendor, args.paths.split(",")))
     elif args.action == "profile":
         emit(profile(vendor, args.paths.split(","), args.repeat))
+    elif args.action == "notify_cpu":
+        emit(notify_cpu(vendor, args.journeys))
     else:
         emit(money_state())
 

@@ -198,7 +198,7 @@ if JOBS_BACKEND == "redis":
     )
 else:
     Path(JOBS_SQLITE_PATH).parent.mkdir(parents=True, exist_ok=True)
-    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(JOBS_SQLITE_PATH)})
+    HUEY.update({"huey_class": "jobs.queue.SqliteHuey", "filename": str(JOBS_SQLITE_PATH)})
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.Account"
