@@ -4,18 +4,16 @@ For each database asked for (--db sqlite|postgres|both):
   1. drop and recreate the benchmark database (bench/out/bench.sqlite3, or funsun_bench on
      127.0.0.1:5432), migrate it with manage.py and seed it (bench/seed.py);
   2. mint tokens for the bench user and the payers (bench/inproc.py prepare);
-  3. start gunicorn (deploy/gunicorn.conf.py, flags below) on a free 127.0.0.1 port, and
-     beside it a second one with NOTIFICATIONS_ENABLED=false when journey_notify_off is asked
-     for (idle until its turn);
+  3. start gunicorn (deploy/gunicorn.conf.py, flags below) on a free 127.0.0.1 port;
   4. per read path: probe once (a route that is not there is reported "missing (status N)"),
      warm up, then wrk (bench/wrk.lua) with --clients connections for --duration seconds;
      the journey (the write path) runs with bench/journey.py; CPU of the server, the database
      and the load generator is sampled from /proc around every measurement;
      the notification paths run after the reads, with push to a local FCM fake (bench/fcm.py)
      and one huey consumer (manage.py run_huey); last, the journey with notifications on and
-     the consumer stopped (journey_push_after) and the journey on the server with them off
-     (journey_notify_off), interleaved: off, on, off, on... for --rounds rounds, then the
-     consumer pushes the backlog (bench/README.md "Notifications");
+     the consumer stopped (journey_push_after) and with them off (journey_notify_off), each
+     on a server of its own started together for them, interleaved: off, on, off, on... for
+     --rounds rounds, then the consumer pushes the backlog (bench/README.md "Notifications");
   5. stop the server; count SQL queries per request in-process (bench/inproc.py queries) and
      check the money invariant (bench/inproc.py check);
   6. print a table and write bench/RESULTS.md (a partial run writes bench/out/RESULTS-partial.md).
@@ -210,7 +208,13 @@ class Server:
     """gunicorn against the benchmark database, in its own process group, bound to 127.0.0.1."""
 
     def __init__(
-        self, db: str, secret_key: str, args, fcm_url: str = "", notifications: bool = True
+        self,
+        db: str,
+        secret_key: str,
+        args,
+        fcm_url: str = "",
+        notifications: bool = True,
+        log_suffix: str = "",
     ):
         self.port = free_port()
         self.env = django_env(
@@ -220,7 +224,7 @@ class Server:
             fcm_url=fcm_url,
             notifications=notifications,
         )
-        self.log_path = out_file(f"server-{db}{'' if notifications else '-notify-off'}.log")
+        self.log_path = out_file(f"server-{db}{log_suffix}.log")
         self.cmd = [
             PYTHON,
             "-m",
@@ -865,15 +869,7 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
             f"max_requests {settings['max_requests']}"
             + (f"; push to the FCM fake at {fcm_url}" if fcm else "")
         )
-        # Up from the start (idle, it costs no CPU) so that its rounds can alternate with
-        # those of the main server.
-        off = None
-        if "journey_notify_off" in compared:
-            off = stack.enter_context(Server(db, secret_key, args, notifications=False))
-            log(f"{db}: gunicorn with NOTIFICATIONS_ENABLED=false on 127.0.0.1:{off.port}")
         warm_server(server.port, args, wrk)
-        if off:
-            warm_server(off.port, args, wrk)
         for name in reads:
             path = PATHS_BY_NAME[name]
             url = path.url.format(**fixture)
@@ -903,7 +899,25 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
                 db, name, env, server, fixture_path, args, consumer, fcm
             )
         if compared:
-            servers = {"journey_notify_off": off, "journey_push_after": server}
+            # Two servers started together for the rounds, with notifications off and on: the
+            # main server has served every path before, and a process's history (its heap,
+            # its caches) is not what is compared.
+            servers = {}
+            for name in compared:
+                on = name == "journey_push_after"
+                servers[name] = stack.enter_context(
+                    Server(
+                        db,
+                        secret_key,
+                        args,
+                        fcm_url=fcm_url if on else "",
+                        notifications=on,
+                        log_suffix="-notify-on" if on else "-notify-off",
+                    )
+                )
+                log(f"{db}: {name}: gunicorn on 127.0.0.1:{servers[name].port}")
+            for compared_server in servers.values():
+                warm_server(compared_server.port, args, wrk)
             log(
                 f"{db}: {', '.join(compared)}: {plural(args.rounds, 'round')}"
                 + (", interleaved (off, on)" if len(compared) > 1 else "")
@@ -912,7 +926,7 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
             results |= measure_comparison(
                 db,
                 env,
-                {n: servers[n] for n in compared},
+                servers,
                 fixture_path,
                 args,
                 consumer,
@@ -1281,8 +1295,9 @@ def notifications_section(run_result: dict) -> str:
     compared = comparison(results)
     if compared and compared["interleaved"]:
         off_text = (
-            "`journey_notify_off` is the same journey on a second server started with "
-            "`NOTIFICATIONS_ENABLED=false`, up beside the first from the start. The two are "
+            "`journey_notify_off` is the same journey with `NOTIFICATIONS_ENABLED=false`. The "
+            "two run on two servers of their own, started together before the first round (not "
+            "on the server that served the paths above: both carry the same history), and are "
             "measured interleaved, off then on, for "
             f"{plural(compared['rounds'], 'round')} ({each}), the consumer stopped through all "
             "of them and pushing the backlog of every `journey_push_after` round after the "
