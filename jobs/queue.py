@@ -5,8 +5,9 @@ survives a crash of the process, and a crash of the machine may lose the last co
 never corrupts the file. huey offers FULL (`fsync=True`, also SQLite's default: an fsync
 on every enqueue, paid inside the request whose commit enqueues the job) or OFF
 (`fsync=False`, which in WAL mode may corrupt the file when the machine loses power). The
-queue takes NORMAL too. The jobs of a commit lost with the machine are what reconciliation
-and the periodic jobs finish anyway (README "Background jobs").
+queue takes NORMAL too. What a crash of the machine may lose is what a crash between a
+commit and its enqueue loses: reconciliation finishes a refund whose job never came
+(docs/MONEY.md), and a notification whose push job was lost stays readable in the app.
 """
 
 from huey import Huey
