@@ -904,15 +904,15 @@ def bench_database(db: str, args, names: list[str], wrk: str | None) -> dict:
             # its caches) is not what is compared.
             servers = {}
             for name in compared:
-                on = name == "journey_push_after"
+                notifying = name == "journey_push_after"
                 servers[name] = stack.enter_context(
                     Server(
                         db,
                         secret_key,
                         args,
-                        fcm_url=fcm_url if on else "",
-                        notifications=on,
-                        log_suffix="-notify-on" if on else "-notify-off",
+                        fcm_url=fcm_url if notifying else "",
+                        notifications=notifying,
+                        log_suffix="-notify-on" if notifying else "-notify-off",
                     )
                 )
                 log(f"{db}: {name}: gunicorn on 127.0.0.1:{servers[name].port}")
