@@ -31,12 +31,14 @@ def _isolated_media(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Rate limits live in the cache; no test inherits another's counters."""
-    from django.core.cache import cache
+    """Rate limits and signed-in accounts live in the caches; no test inherits another's."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "accounts"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "accounts"):
+        caches[alias].clear()
 
 
 @pytest.fixture

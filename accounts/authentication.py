@@ -6,29 +6,20 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
+from accounts.cache import cached_account
 from accounts.models import Account
-from accounts.selectors import LOADED_FIELDS
-
-
-def load_account(account_id: str) -> Account | None:
-    """The account with this id (any state), without its password hash, in one query."""
-    # get(), not first(): no ORDER BY to build on every authenticated request.
-    try:
-        return Account.objects.only(*LOADED_FIELDS).get(pk=account_id)
-    except Account.DoesNotExist:
-        return None
 
 
 class AccountJWTAuthentication(JWTAuthentication):
-    """Bearer JWT. The account is loaded (one query) and an inactive one is refused (401),
-    so the access tokens of a deactivated account stop working at once."""
+    """Bearer JWT. The account is read (accounts.cache: a query at most) and an inactive one
+    is refused (401), so the access tokens of a deactivated account stop working at once."""
 
     def get_user(self, validated_token) -> Account:
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as exc:
             raise InvalidToken(_("Token contained no recognizable user identification")) from exc
-        user = load_account(str(user_id))
+        user = cached_account(str(user_id))
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if not user.is_active:

@@ -17,6 +17,7 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.cache import forget_accounts
 from accounts.errors import AccountDeactivated, EmailTaken, NotAuthenticated
 from accounts.kakao import KakaoUser, fetch_kakao_user
 from accounts.models import Account, Follow
@@ -291,6 +292,7 @@ def deactivate_account(*, account: Account) -> None:
         # Each id appears at most once per list (one follow per pair), so -1 is exact.
         Account.objects.filter(pk__in=followee_ids).update(follower_count=F("follower_count") - 1)
         Account.objects.filter(pk__in=follower_ids).update(followee_count=F("followee_count") - 1)
+        forget_accounts(*followee_ids, *follower_ids)
 
         old_image = locked.image.name if locked.image else None
         locked.is_active = False
@@ -326,6 +328,7 @@ def _adjust_follow_counters(
             rows = rows.filter(is_active=True)
         if rows.update(**{field: F(field) + delta}) != 1:
             raise NotFound("No such account.")
+        forget_accounts(pk)
 
 
 def refresh_friendship(a_id: str, b_id: str) -> None:

@@ -53,6 +53,7 @@ from bench.common import (
     ROOT,
     SQLITE_PATH,
     VENDOR,
+    account_cache_dir,
     django_env,
     jobs_file,
     merged_errors,
@@ -776,6 +777,8 @@ def measure_worker(db: str, env: dict, args, consumer: Consumer, fcm: FakeFCM) -
 
 
 def reset_database(db: str) -> None:
+    # A new database: no account cached from the one before it.
+    shutil.rmtree(account_cache_dir(db), ignore_errors=True)
     if db == "sqlite":
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)

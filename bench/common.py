@@ -53,6 +53,10 @@ def jobs_file(db: str) -> Path:
     return OUT_DIR / f"jobs-{db}.sqlite3"
 
 
+def account_cache_dir(db: str) -> Path:
+    return OUT_DIR / f"account-cache-{db}"
+
+
 def django_env(
     db: str,
     *,
@@ -88,6 +92,8 @@ def django_env(
             # REDIS_URL set, Redis keys of their own), never `make run`'s queue.
             "JOBS_SQLITE_PATH": str(jobs_file(db)),
             "JOBS_QUEUE": f"funsun-bench-{db}",
+            # The accounts' cache of this run's processes (accounts/cache.py), not var/'s.
+            "ACCOUNT_CACHE_DIR": str(account_cache_dir(db)),
             "NOTIFICATIONS_ENABLED": "true" if notifications else "false",
         }
     )

@@ -3,6 +3,7 @@
 The table of variables lives in docs/PRODUCT.md ("Configuration"); every default here matches it.
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -150,6 +151,31 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- The account behind a token (accounts/cache.py) -----------------------------------------
+# Authentication reads each request's account from this cache, and every change to an account
+# drops its entry, so it must be one cache for every process of the deployment: Redis when
+# there is one, else files on this machine (a deployment without Redis is one machine: README
+# "More hosts"). Keys carry the database's identity: two databases never share an entry.
+ACCOUNT_CACHE_SECONDS = env.int("ACCOUNT_CACHE_SECONDS", default=60)
+_db = DATABASES["default"]
+_database_key = hashlib.sha256(
+    "|".join(str(_db.get(part, "")) for part in ("ENGINE", "HOST", "PORT", "NAME")).encode()
+).hexdigest()[:16]
+if REDIS_URL:
+    CACHES["accounts"] = {
+        **CACHES["default"],
+        "KEY_PREFIX": f"{CACHES['default']['KEY_PREFIX']}:{_database_key}",
+    }
+else:
+    CACHES["accounts"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env.path("ACCOUNT_CACHE_DIR", default=BASE_DIR / "var" / "account-cache"),
+        "KEY_PREFIX": _database_key,
+        # One entry per account seen in the last ACCOUNT_CACHE_SECONDS; past this many,
+        # Django drops a third of them.
+        "OPTIONS": {"MAX_ENTRIES": env.int("ACCOUNT_CACHE_MAX_ENTRIES", default=10_000)},
+    }
 
 # --- Background jobs (huey; README "Background jobs") ---------------------------------------
 # The queue lives in Redis when there is one (every app server and consumer, on any machine,

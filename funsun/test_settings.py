@@ -16,12 +16,18 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 from funsun.settings import *  # noqa: F403
-from funsun.settings import BASE_DIR, DATABASES, HUEY
+from funsun.settings import BASE_DIR, CACHES, DATABASES, HUEY
 
 # Jobs run inline, in memory, when the transaction that asked for them commits (huey's
 # immediate mode): a test sees their outcome at once. Tests of a real consumer start
 # `manage.py run_huey` with the real settings.
 HUEY = {**HUEY, "immediate": True}
+# The accounts' cache as `make run` has it (files; Redis with REDIS_URL), in a folder of this
+# test process: parallel runs never clear each other's entries.
+if CACHES["accounts"]["BACKEND"].endswith("FileBasedCache"):
+    CACHES["accounts"]["LOCATION"] = (
+        Path(tempfile.gettempdir()) / f"funsun-test-accounts-{os.getpid()}"
+    )
 # Tests read the feed right after changing it; fundings/tests/test_public_feed_cache.py
 # turns the cache on.
 PUBLIC_FEED_CACHE_SECONDS = 0

@@ -5,13 +5,15 @@ import pytest
 from django.db import connection
 
 from tests.factories import AccountFactory, FollowFactory
+from tests.helpers import warm
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 4
 
 
 def count(auth_api, django_assert_max_num_queries, url, params) -> tuple[int, int]:
-    """(queries made, profiles answered) for one request."""
+    """(queries made, profiles answered) for one request, the caller's account cached."""
+    warm(auth_api)
     with django_assert_max_num_queries(MAX_QUERIES) as captured:
         response = auth_api.get(url, params)
     assert response.status_code in (200, 204), response.content

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from fundings.models import Funding
 from tests.factories import AccountFactory, FollowFactory, FundingFactory
-from tests.helpers import client_for
+from tests.helpers import client_for, warm
 
 MAX_QUERIES = 4
 
@@ -62,7 +62,7 @@ def world(db, contribute):
 
 
 def client_of(world, viewer: str) -> APIClient:
-    return APIClient() if viewer == "anonymous" else client_for(world[viewer])
+    return APIClient() if viewer == "anonymous" else warm(client_for(world[viewer]))
 
 
 FEEDS = ["/funding/public", "/funding/following", "/funding/user", "/funding/joined"]

@@ -104,6 +104,21 @@ def test_a_rate_limit_reached_through_one_server_holds_on_the_other(clients, red
     assert keys
 
 
+def test_an_account_deleted_through_one_server_is_signed_out_of_the_other_at_once(clients):
+    """The account behind a token is cached (accounts/cache.py) in Redis, shared: the
+    deletion through A drops it for B as well."""
+    a, b = clients
+    headers = bearer(signup(a, "", "leaving"))
+    # Both servers have read the account (and cached it).
+    for client in (a, b, a, b):
+        assert client.post("/account/", headers=headers).status_code == 200
+    assert a.delete("/account/", headers=headers).status_code == 200
+    for client in (b, a):
+        refused = client.post("/account/", headers=headers)
+        assert refused.status_code == 401, refused.text
+        assert refused.json() == {"detail": "This account has been deactivated."}
+
+
 def checkout_pay(client: httpx.Client, url: str) -> str:
     """Press "pay" on the sandbox checkout page as a browser does; returns the pg_token."""
     page = client.get(url)

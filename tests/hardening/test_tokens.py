@@ -17,6 +17,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from accounts import services
 from accounts.models import Account
 from funsun.api.exceptions import BAD_TOKEN, UNAUTHENTICATED
 from tests.factories import AccountFactory, FundingFactory
@@ -141,8 +142,9 @@ def test_a_valid_token_passes_the_same_routes(db):
 def test_a_token_that_worked_stops_when_its_account_is_deactivated(db):
     me = AccountFactory()
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(me)}")
+    # Answered: the account is now in the accounts' cache.
     assert client.get(f"/account/?id={me.pk}").status_code == 200
-    Account.objects.filter(pk=me.pk).update(is_active=False)
+    services.deactivate_account(account=me)
     response = client.get(f"/account/?id={me.pk}")
     assert response.status_code == 401
     assert response.json() == {"detail": UNAUTHENTICATED["user_inactive"]}
