@@ -11,7 +11,8 @@ behind a token"): Redis, or without Redis (one machine) files on this machine. A
 per-process memory would keep a deactivated account alive in the processes that did not
 deactivate it.
 
-One race is left, bounded by ACCOUNT_CACHE_SECONDS: a request that read the row just
+Authentication reads before the view opens any transaction (there is no ATOMIC_REQUESTS),
+so what it stores has committed. One race is left, bounded by ACCOUNT_CACHE_SECONDS: a request that read the row just
 before a change committed can store that older row just after the change dropped it.
 """
 

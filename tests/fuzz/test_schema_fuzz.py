@@ -32,7 +32,7 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from django.utils import timezone
@@ -266,11 +266,13 @@ def test_every_operation_answers_as_documented(case, world):
         case.body = json.dumps(case.body).encode()
     token = RefreshToken.for_user(world.owner).access_token
     auth = {"Authorization": f"Bearer {token}"}
-    # Each example starts from the seeded world (and fresh rate limits): a DELETE /account/
-    # must not turn every later example into a 401, nor one example's writes shape the next
-    # one's answer. The checks replay calls (without a token), so they are rolled back too.
+    # Each example starts from the seeded world (and fresh rate limits, and no account cached
+    # from a rolled-back example): a DELETE /account/ must not turn every later example into
+    # a 401, nor one example's writes shape the next one's answer. The checks replay calls
+    # (without a token), so they are rolled back too.
     with transaction.atomic():
-        cache.clear()
+        for alias in ("default", "accounts"):
+            caches[alias].clear()
         response = case.call(headers=auth)
         # Given the headers, `ignored_auth` knows the token is ours and valid.
         case.validate_response(response, checks=CHECKS, headers=auth)
