@@ -2,9 +2,9 @@
 
 Every authenticated request needs its account, and loading it by key cost more than any
 other single step of a cheap read (bench/RESULTS.md). So authentication reads it from the
-cache, and every change to an account row drops its entry when the change commits:
-`save()` and `delete()` through the signals below (the services, the admin, sign-in's
-last_login), and the services' queryset updates through `forget_accounts`.
+cache, and every change to an account row drops its entry, when it is made and again when
+it commits: `save()` and `delete()` through the signals below (the services, the admin,
+sign-in's last_login), and the services' queryset updates through `forget_accounts`.
 
 The cache is one that every process of the deployment reads (settings, "The account
 behind a token"): Redis, or without Redis (one machine) files on this machine. A
@@ -12,8 +12,9 @@ per-process memory would keep a deactivated account alive in the processes that 
 deactivate it.
 
 Authentication reads before the view opens any transaction (there is no ATOMIC_REQUESTS),
-so what it stores has committed. One race is left, bounded by ACCOUNT_CACHE_SECONDS: a request that read the row just
-before a change committed can store that older row just after the change dropped it.
+so what it stores has committed. One race is left, bounded by ACCOUNT_CACHE_SECONDS: a
+request that read the row just before a change committed can store that older row just
+after the commit dropped the entry.
 """
 
 import django
