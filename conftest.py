@@ -34,11 +34,11 @@ def _clear_cache():
     """Rate limits and signed-in accounts live in the caches; no test inherits another's."""
     from django.core.cache import caches
 
-    for alias in ("default", "accounts"):
-        caches[alias].clear()
+    for each in caches.all():
+        each.clear()
     yield
-    for alias in ("default", "accounts"):
-        caches[alias].clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture
