@@ -177,6 +177,18 @@ else:
         "OPTIONS": {"MAX_ENTRIES": env.int("ACCOUNT_CACHE_MAX_ENTRIES", default=10_000)},
     }
 
+# --- Feed cards (fundings/selectors/cards.py) ----------------------------------------------
+# What an edit changes of a funding, the same for every viewer, kept under a key that carries
+# the row's `updated_on`: an entry is never wrong, only unused after an edit. So it may be each
+# process's own memory, even beside Redis (no network round trip); MAX_ENTRIES bounds it
+# (a few KB an entry). 0 seconds: the words are read with every page.
+FUNDING_CARD_CACHE_SECONDS = env.int("FUNDING_CARD_CACHE_SECONDS", default=600)
+CACHES["funding_cards"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "funding-cards",
+    "OPTIONS": {"MAX_ENTRIES": env.int("FUNDING_CARD_CACHE_MAX_ENTRIES", default=5_000)},
+}
+
 # --- Background jobs (huey; README "Background jobs") ---------------------------------------
 # The queue lives in Redis when there is one (every app server and consumer, on any machine,
 # shares it), else in a SQLite file beside the SQLite database (or in var/): `make run` needs

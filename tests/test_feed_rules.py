@@ -8,6 +8,7 @@ visible_fundings, for every kind of viewer in a random network and for several p
 
 import random
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -127,10 +128,8 @@ def test_user_feed_is_the_visible_fundings_of_that_account(world):
                 assert not viewer.is_staff and not Account.objects.get(pk=account.pk).is_active
                 continue
             expected = [f.id for f in visible_listed(viewer) if f.author_id == account.pk]
-            feed = selectors.user_feed(viewer=viewer, author=author)
-            assert pages(lambda **p: feed[p["offset"] : p["offset"] + p["limit"]]) == (
-                expected_pages(expected)
-            )
+            page = partial(selectors.user_feed_page, viewer=viewer, author=author)
+            assert pages(page) == expected_pages(expected)
 
 
 def test_joined_feed_is_the_visible_fundings_the_viewer_holds_money_in(world):

@@ -9,6 +9,7 @@ from fundings.selectors.feeds import (
     joined_feed_page,
     public_feed_page,
     user_feed,
+    user_feed_page,
 )
 from fundings.selectors.visibility import (
     friend_ids,
@@ -33,5 +34,6 @@ __all__ = [
     "may_see",
     "public_feed_page",
     "user_feed",
+    "user_feed_page",
     "visible_fundings",
 ]

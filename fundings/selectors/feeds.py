@@ -1,16 +1,18 @@
 """The four feeds, 8 a page, newest first. Each is visible_fundings' rule, written so that
 the database walks an index (fundings.models.Funding.Meta.indexes) rather than the table.
 
-Some pages are read in two steps: the page's ids first, from an index alone, then the
-page's rows with their authors. bench/RESULTS.md shows where this pays: a deep page of the
-public feed (the rows skipped by OFFSET stay index entries, not rows joined to their
-authors), and the following and joined feeds, which sort many candidates to keep eight.
+Most pages are read in two steps: the page's rows first, narrow (ids, amounts, authors:
+fundings.selectors.cards.ROW_FIELDS), then the words of each funding, from the cache or in
+one query (funding_cards). bench/RESULTS.md shows where this pays: a deep page of the public
+feed (the rows skipped by OFFSET stay narrow), and the following and joined feeds, which
+sort many candidates to keep eight.
 """
 
 from django.db.models import Max, OuterRef, Q, QuerySet
 
 from accounts.models import Account
 from fundings.models import Funding, FundingState
+from fundings.selectors.cards import ROW_FIELDS, FundingCard, funding_cards
 from fundings.selectors.visibility import (
     FUNDING_FIELDS,
     is_friend,
@@ -31,14 +33,9 @@ def _listed(fundings: QuerySet[Funding]) -> QuerySet[Funding]:
     return fundings.exclude(state=FundingState.CANCELED)
 
 
-def fundings_in_order(ids: list[int]) -> list[Funding]:
-    """The fundings with these ids, with their authors, in this order (one query)."""
-    by_id = with_author(Funding.objects.filter(pk__in=ids)).in_bulk()
-    return [by_id[pk] for pk in ids if pk in by_id]
-
-
-def _ids(fundings: QuerySet, limit: int, offset: int) -> list[int]:
-    return list(fundings.values_list("id", flat=True)[offset : offset + limit])
+def _cards(fundings: QuerySet, limit: int, offset: int) -> list[FundingCard]:
+    """One page of `fundings` (ordered, with their ROW_FIELDS) as cards."""
+    return funding_cards(fundings[offset : offset + limit])
 
 
 def public_feed(*, viewer: Account | None) -> QuerySet[Funding]:
@@ -48,11 +45,13 @@ def public_feed(*, viewer: Account | None) -> QuerySet[Funding]:
     return _listed(Funding.objects.filter(not_withdrawn(viewer), public=True)).order_by(*FEED_ORDER)
 
 
-def public_feed_page(*, viewer: Account | None, limit: int, offset: int) -> list[Funding]:
+def public_feed_page(
+    *, viewer: Account | None, limit: int, offset: int
+) -> list[Funding] | list[FundingCard]:
     fundings = public_feed(viewer=viewer)
     if offset == 0:
         return list(with_author(fundings)[:limit])
-    return fundings_in_order(_ids(fundings, limit, offset))
+    return _cards(fundings.values(*ROW_FIELDS), limit, offset)
 
 
 def following_feed(*, viewer: Account) -> QuerySet[Funding]:
@@ -70,8 +69,8 @@ def following_feed(*, viewer: Account) -> QuerySet[Funding]:
     return _listed(fundings).order_by(*FEED_ORDER)
 
 
-def following_feed_page(*, viewer: Account, limit: int, offset: int) -> list[Funding]:
-    return fundings_in_order(_ids(following_feed(viewer=viewer), limit, offset))
+def following_feed_page(*, viewer: Account, limit: int, offset: int) -> list[FundingCard]:
+    return _cards(following_feed(viewer=viewer).values(*ROW_FIELDS), limit, offset)
 
 
 def feed_account(*, viewer: Account, account_id: str) -> Account:
@@ -97,7 +96,13 @@ def user_feed(*, viewer: Account, author: Account) -> QuerySet[Funding]:
     fundings = Funding.objects.filter(not_withdrawn(viewer), author=author)
     if not (author.pk == viewer.pk or author.is_friend):
         fundings = fundings.filter(public=True)
-    return with_author(_listed(fundings)).order_by(*FEED_ORDER)
+    return _listed(fundings).order_by(*FEED_ORDER)
+
+
+def user_feed_page(
+    *, viewer: Account, author: Account, limit: int, offset: int
+) -> list[FundingCard]:
+    return _cards(user_feed(viewer=viewer, author=author).values(*ROW_FIELDS), limit, offset)
 
 
 def _latest_joined_first(fundings: QuerySet, viewer: Account) -> QuerySet:
@@ -115,7 +120,7 @@ def joined_feed(*, viewer: Account) -> QuerySet[Funding]:
     return _latest_joined_first(with_author(_listed(visible_fundings(viewer))), viewer)
 
 
-def joined_feed_page(*, viewer: Account, limit: int, offset: int) -> list[Funding]:
-    # Grouped by the funding's id alone: joined_feed groups by every column it selects.
-    ids = _latest_joined_first(_listed(visible_fundings(viewer)).values("id"), viewer)
-    return fundings_in_order(_ids(ids, limit, offset))
+def joined_feed_page(*, viewer: Account, limit: int, offset: int) -> list[FundingCard]:
+    # Grouped by the narrow ROW_FIELDS: joined_feed groups by every column it selects.
+    rows = _latest_joined_first(_listed(visible_fundings(viewer)).values(*ROW_FIELDS), viewer)
+    return _cards(rows, limit, offset)

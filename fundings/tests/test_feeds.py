@@ -245,11 +245,13 @@ def feed_setup(viewer, n: int, contribute, *, one_author: bool):
     return target
 
 
+# A client's first request, before any page was kept (test_feed_cards.py: a kept page's
+# words are not read again).
 FEEDS = [
     ("/funding/public", 2),  # the account of the token, the page (authors joined in)
-    ("/funding/following", 3),  # ... the page's ids, then its rows
-    ("/funding/joined", 3),  # ... the page's ids, then its rows
-    ("/funding/user", 3),  # ... plus the account whose fundings are listed
+    ("/funding/following", 3),  # ... the page's rows, then the words of its fundings
+    ("/funding/joined", 3),  # ... the page's rows, then the words of its fundings
+    ("/funding/user", 4),  # ... plus the account whose fundings are listed
 ]
 
 

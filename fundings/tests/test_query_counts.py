@@ -79,7 +79,8 @@ def test_feeds_make_the_same_queries_on_every_page(
     client = client_of(world, viewer)
     params = {"id": world["author"].pk} if url == "/funding/user" else {}
     # The public feed reads its first page in one step and the deeper ones in two (their
-    # ids, then their rows: fundings.selectors.feeds.public_feed_page): one query more past page 1.
+    # rows, then their words: fundings.selectors.feeds.public_feed_page): one query more
+    # past page 1. Each page is read once here: its words are not kept yet.
     first_page_saves = 1 if url == "/funding/public" else 0
     counts, sizes = set(), []
     for page in (1, 2, 3, 4):

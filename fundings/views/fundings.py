@@ -22,7 +22,7 @@ from fundings.serializers.fundings import (
     fundings_data,
 )
 from fundings.services import fundings as services
-from funsun.api.pagination import paged, paged_response, shared_page
+from funsun.api.pagination import paged, shared_page
 from funsun.api.schema import (
     NOT_SIGNED_IN,
     PAGE_PARAM,
@@ -252,9 +252,8 @@ class UserFeedView(APIView):
         serializer.is_valid(raise_exception=True)
         account_id = serializer.validated_data["id"]
         author = selectors.feed_account(viewer=request.user, account_id=account_id)
-        return paged_response(
-            request, selectors.user_feed(viewer=request.user, author=author), fundings_data
-        )
+        page = partial(selectors.user_feed_page, viewer=request.user, author=author)
+        return paged(request, page, fundings_data)
 
 
 class JoinedFeedView(APIView):

@@ -119,6 +119,32 @@ def test_an_account_deleted_through_one_server_is_signed_out_of_the_other_at_onc
         assert refused.json() == {"detail": "This account has been deactivated."}
 
 
+def test_an_edit_made_through_one_server_shows_through_the_other_at_once(clients):
+    """Each process keeps the words of the fundings it showed in a feed
+    (fundings/selectors/cards.py), under the funding's `updated_on`: an edit through A is
+    a new key for every process of B."""
+    a, b = clients
+    author = signup(a, "", "editor")
+    headers = bearer(author)
+    created = a.post("/funding/", data=funding_form("First words"), headers=headers)
+    assert created.status_code == 201, created.text
+    funding_id = created.json()["id"]
+    feed = {"id": author["user"]["id"], "page": 1}
+    # Several reads through B: each of its workers keeps the words it showed.
+    for _ in range(6):
+        page = b.get("/funding/user", params=feed, headers=headers)
+        assert [item["title"] for item in page.json()] == ["First words"], page.text
+    edited = a.put(
+        "/funding/",
+        data={"id": str(funding_id), "title": "Second words", "content": "Changed."},
+        headers=headers,
+    )
+    assert edited.status_code == 200, edited.text
+    for _ in range(6):
+        [card] = b.get("/funding/user", params=feed, headers=headers).json()
+        assert (card["title"], card["content"]) == ("Second words", "Changed.")
+
+
 def checkout_pay(client: httpx.Client, url: str) -> str:
     """Press "pay" on the sandbox checkout page as a browser does; returns the pg_token."""
     page = client.get(url)
@@ -161,7 +187,7 @@ def test_a_contribution_made_through_one_server_is_seen_by_the_other_at_once(ser
     )
     assert remit.status_code == 201, remit.text
 
-    # At once, through the other server: no cache, no process state in between.
+    # At once, through the other server: nothing of the money is kept in a process.
     joined = b.get("/funding/joined", headers=headers)
     assert joined.status_code == 200, joined.text
     assert [item["id"] for item in joined.json()] == [funding_id]
