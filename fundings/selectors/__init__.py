@@ -3,7 +3,6 @@ the feeds and the contribution list are built on it."""
 
 from fundings.selectors.contributions import REMIT_FIELDS, contribution_page
 from fundings.selectors.feeds import (
-    FEED_FIELDS,
     feed_account,
     following_feed_page,
     joined_feed_page,
@@ -21,7 +20,6 @@ from fundings.selectors.visibility import (
 )
 
 __all__ = [
-    "FEED_FIELDS",
     "REMIT_FIELDS",
     "contribution_page",
     "feed_account",

@@ -14,7 +14,6 @@ from accounts.models import Account
 from fundings.models import Funding, FundingState
 from fundings.selectors.cards import ROW_FIELDS, FundingCard, funding_cards
 from fundings.selectors.visibility import (
-    FUNDING_FIELDS,
     is_friend,
     is_staff,
     not_withdrawn,
@@ -25,7 +24,6 @@ from funsun.api.errors import NotFound
 
 # Newest first; `id` breaks ties between rows created in the same instant.
 FEED_ORDER = ("-created_on", "-id")
-FEED_FIELDS = FUNDING_FIELDS
 
 
 def _listed(fundings: QuerySet[Funding]) -> QuerySet[Funding]:

@@ -16,6 +16,7 @@ from rest_framework.utils import html
 
 from accounts.models import Account
 from fundings.models import GOAL_MAX, GOAL_MIN, Funding, FundingStatus, funding_status
+from fundings.selectors.cards import FundingCard
 from funsun.api.errors import InvalidInput
 from funsun.images import clean_image, image_url
 
@@ -41,9 +42,9 @@ def share_url(funding_id: int) -> str:
     return f"{settings.PUBLIC_BASE_URL}/f/{funding_id}/"
 
 
-def funding_data(funding: Funding) -> dict:
-    """The Funding object of docs/API.md (FundingSerializer's shape). `funding.author`
-    should come with the row (fundings.selectors: select_related)."""
+def funding_data(funding: Funding | FundingCard) -> dict:
+    """The Funding object of docs/API.md (FundingSerializer's shape), of a Funding whose
+    author came with the row (fundings.selectors: select_related) or of a feed's card."""
     return {
         "id": funding.id,
         "title": funding.title,
