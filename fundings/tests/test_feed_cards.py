@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from fundings.models import Funding
+from fundings.services.fundings import update_funding
 from tests.factories import (
     AccountFactory,
     FollowFactory,
@@ -81,8 +82,6 @@ def test_a_kept_page_reads_no_words(world, url, page, who, django_assert_num_que
 
 @pytest.mark.parametrize(("url", "page", "who"), FEEDS)
 def test_an_edit_shows_at_once(world, url, page, who):
-    from fundings.services.fundings import update_funding
-
     client, funding = reader(world, who), target(world, url)
     assert shown(world, client, url, page, funding.pk)["title"] == funding.title
     update_funding(funding=funding, actor=world["author"], title="Changed", content="New text")
@@ -148,7 +147,7 @@ def test_without_the_cache_every_page_reads_its_words(world, settings, django_as
 
 
 def test_cards_render_as_the_detail_does(world):
-    """One shape: a card is the Funding object that GET /funding/<id> answers."""
+    """One shape: a card is the Funding object that GET /funding/?id= answers."""
     client = warm(client_for(world["follower"]))
     for _ in range(2):  # read from the database, then from the cache
         page = client.get("/funding/following").json()
