@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import caches
 
 from fundings.models import Funding
+from fundings.selectors.visibility import FUNDING_FIELDS
 
 # What the first query reads: the page's order and what changes without an edit.
 ROW_FIELDS = (
@@ -33,17 +34,9 @@ ROW_FIELDS = (
     "author__username",
     "author__image",
 )
-# What an edit changes: kept in the cache.
-WORDS_FIELDS = (
-    "title",
-    "content",
-    "goal_amount",
-    "image",
-    "expire_on",
-    "created_on",
-    "public",
-    "review",
-    "review_image",
+# What an edit changes, kept in the cache: the rest of what a Funding renders.
+WORDS_FIELDS = tuple(
+    name for name in FUNDING_FIELDS if name not in ROW_FIELDS and not name.startswith("author")
 )
 
 
