@@ -20,7 +20,7 @@ from accounts.models import Account
 from accounts.signals import followed
 from fundings import signals
 from fundings.models import Contribution, Funding, Payout
-from fundings.selectors import friend_ids, visible_fundings
+from fundings.selectors import friend_ids, viewers_among
 from notifications.kinds import Kind
 from notifications.services import notify_all
 
@@ -151,13 +151,10 @@ def on_payout_transferred(payout_id, **kwargs):
 @_quietly
 def on_funding_opened(funding_id, **kwargs):
     funding = Funding.objects.select_related("author").get(pk=funding_id)
-    # Only friends who may see it (visibility's rule, asked per friend).
+    # Only friends who may see it: visibility's rule, asked of them all in one query.
     friends = Account.objects.filter(pk__in=friend_ids(funding.author), is_active=True)
-    allowed = [
-        friend.pk for friend in friends if visible_fundings(friend).filter(pk=funding.pk).exists()
-    ]
     notify_all(
-        allowed,
+        list(viewers_among(funding, friends).values_list("pk", flat=True)),
         kind=Kind.FRIEND_FUNDING,
         event_key=f"funding:{funding.pk}",
         actor_id=funding.author_id,

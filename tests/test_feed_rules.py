@@ -206,6 +206,23 @@ def test_the_rule_of_one_funding_is_the_rule_of_the_set(world):
         assert 0 < len(visible) < len(world["fundings"])
 
 
+def test_the_audience_of_one_funding_is_the_rule_of_the_set(world):
+    """viewers_among, which a funding's announcement asks of the author's friends, picks
+    exactly the accounts whose visible_fundings hold the funding, in one query."""
+    accounts = list(Account.objects.all())
+    visible = {
+        account.pk: set(selectors.visible_fundings(account).values_list("id", flat=True))
+        for account in accounts
+    }
+    for funding in Funding.objects.select_related("author").only(*RULE_FIELDS):
+        with CaptureQueriesContext(connection) as asked:
+            audience = set(
+                selectors.viewers_among(funding, Account.objects.all()).values_list("pk", flat=True)
+            )
+        assert audience == {pk for pk, ids in visible.items() if funding.pk in ids}, funding
+        assert len(asked) == 1
+
+
 def test_search_pattern_characters_match_themselves(db):
     AccountFactory(username="100%_sure")
     AccountFactory(username="100 percent")

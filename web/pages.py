@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fundings.models import Funding, FundingStatus
-from fundings.selectors import visible_fundings
-from fundings.selectors.contributions import contribution_page
+from fundings.selectors import may_see, visible_fundings
+from fundings.selectors.contributions import contributions_of_seen
 
 CONTRIBUTIONS_SHOWN = 50
 
@@ -54,7 +54,7 @@ class SharePage:
     notice: str
     status_code: int
     contributions: list
-    previewable: bool  # the preview tags may describe it (public, visible to anybody)
+    previewable: bool  # the preview tags may describe it (visible to anybody)
 
 
 def share_page(*, viewer, funding_id: int) -> SharePage:
@@ -72,16 +72,15 @@ def share_page(*, viewer, funding_id: int) -> SharePage:
         )
     if funding.status == FundingStatus.CANCELED:
         return SharePage(None, _("취소된 펀딩입니다."), 410, [], False)
-    contributions = contribution_page(
-        viewer=viewer, funding_id=funding.pk, limit=CONTRIBUTIONS_SHOWN, offset=0
-    )
+    contributions = contributions_of_seen(funding, limit=CONTRIBUTIONS_SHOWN, offset=0)
     viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
     for contribution in contributions:
         contribution.amount_visible = viewer_id is not None and viewer_id in (
             contribution.contributor_id,
             funding.author_id,
         )
-    return SharePage(funding, "", 200, contributions, funding.public)
+    # The preview is what anybody may see: asked of the row already read, without a query.
+    return SharePage(funding, "", 200, contributions, may_see(None, funding))
 
 
 def public_funding(funding_id: int) -> Funding | None:

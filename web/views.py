@@ -28,7 +28,7 @@ def viewer_of(request):
 @web_page
 def funding_page(request, funding_id: int):
     page = pages.share_page(viewer=viewer_of(request), funding_id=funding_id)
-    preview = pages.public_funding(funding_id) if page.previewable else None
+    preview = page.funding if page.previewable else None
     context = {
         "page": page,
         "funding": page.funding,

@@ -16,6 +16,7 @@ from fundings.selectors.visibility import (
     funding_for_viewer,
     is_staff,
     may_see,
+    viewers_among,
     visible_fundings,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "public_feed_page",
     "user_feed",
     "user_feed_page",
+    "viewers_among",
     "visible_fundings",
 ]

@@ -3,7 +3,7 @@
 from django.db.models import Value
 
 from accounts.models import Account
-from fundings.models import Contribution
+from fundings.models import Contribution, Funding
 from fundings.selectors.visibility import funding_rule_row
 
 # What a Remit renders (fundings.serializers.remit.remit_data).
@@ -27,6 +27,12 @@ def contribution_page(
     are not listed: they are no longer part of the funding. NotFound (404) when the funding
     does not exist or `viewer` may not see it."""
     funding = funding_rule_row(viewer=viewer, funding_id=funding_id)
+    return contributions_of_seen(funding, limit=limit, offset=offset)
+
+
+def contributions_of_seen(funding: Funding, *, limit: int, offset: int) -> list[Contribution]:
+    """contribution_page of a funding the caller has already read through the visibility
+    rule (visible_fundings, funding_for_viewer), so that the rule is not asked twice."""
     return list(
         Contribution.objects.filter(funding_id=funding.pk, refunded_on__isnull=True)
         .select_related("contributor")

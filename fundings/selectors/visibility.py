@@ -94,6 +94,19 @@ def may_see(viewer: Account | None, funding: Funding) -> bool:
     )
 
 
+def viewers_among(funding: Funding, accounts: QuerySet[Account]) -> QuerySet[Account]:
+    """Those of `accounts` who may see `funding` (read with RULE_FIELDS): may_see's rule
+    asked of many viewers in one query, as a notification to a funding's audience asks it.
+    tests/test_feed_rules.py checks that it and visible_fundings agree."""
+    if funding.is_hidden or not funding.author.is_active:
+        accounts = accounts.filter(is_staff=True)
+    if funding.public:
+        return accounts
+    return accounts.filter(
+        Q(pk=funding.author_id) | Q(is_friend(OuterRef("pk"), funding.author_id))
+    )
+
+
 def _visible_one(fundings: QuerySet[Funding], viewer: Account | None, funding_id: int) -> Funding:
     # A read by id loads the row by its key and asks the rule of that row: a fraction of the
     # CPU of building and compiling the rule as a subquery (bench/RESULTS.md), and one

@@ -4,6 +4,8 @@ one), exactly once whatever replays happen, and only to whom it may concern."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account, Follow
@@ -154,6 +156,24 @@ def test_a_hidden_funding_is_announced_to_nobody(author):
     funding = FundingFactory(author=author, is_hidden=True)
     signals.funding_opened.send(Funding, funding_id=funding.pk)
     assert notes(friend) == []
+
+
+def test_announcing_a_funding_reads_its_audience_in_the_same_queries_for_any_number(author):
+    def announce() -> int:
+        """The queries that read the funding and who may see it (each notification's own
+        writes, one recipient at a time, aside)."""
+        funding = FundingFactory(author=author, public=False)
+        with CaptureQueriesContext(connection) as queries:
+            signals.funding_opened.send(Funding, funding_id=funding.pk)
+        reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+        return len([sql for sql in reads if "notifications_" not in sql])
+
+    friends(author, AccountFactory())
+    few = announce()
+    for _ in range(5):
+        friends(author, AccountFactory())
+    assert announce() == few
+    assert Notification.objects.filter(kind=Kind.FRIEND_FUNDING).count() == 1 + 6
 
 
 def test_a_new_follower_notifies_once_even_after_unfollowing(author):

@@ -5,9 +5,12 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
+from accounts.models import Account
 from fundings.models import Funding, FundingState
 from tests.factories import (
     AccountFactory,
@@ -86,6 +89,28 @@ def test_web_visibility_matrix(world, viewer, kind):
         assert tags["og:image"].endswith("/web/card.png")
     else:
         assert tags["og:title"] == TITLE
+
+
+@pytest.mark.parametrize("withdrawn", ["hidden", "author_deactivated"])
+def test_staff_reading_a_withdrawn_public_funding_gets_no_preview(world, withdrawn):
+    """Staff may read it, but the preview describes only what anybody may see."""
+    funding = world[1]["public"]
+    if withdrawn == "hidden":
+        Funding.objects.filter(pk=funding.pk).update(is_hidden=True)
+    else:
+        Account.objects.filter(pk=funding.author_id).update(is_active=False)
+    response = signed_in(AccountFactory(is_staff=True)).get(f"/f/{funding.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200 and STORY in html
+    tags = meta_tags(html)
+    assert TITLE not in str(tags) and tags["og:image"].endswith("/web/card.png")
+
+
+def test_the_page_of_a_public_funding_reads_it_once(world):
+    funding = world[1]["public"]
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().get(f"/f/{funding.pk}/").status_code == 200
+    assert len([q for q in queries if '"fundings_funding"' in q["sql"].split("WHERE")[0]]) == 1
 
 
 def test_preview_tags_of_a_public_funding(world, settings):
