@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +23,8 @@ from django.conf import settings
 
 if TYPE_CHECKING:
     from payments.models import Payment
+
+logger = logging.getLogger(__name__)
 
 
 class OrderStatus(enum.StrEnum):
@@ -117,6 +120,33 @@ def http_client() -> httpx.Client:
     context are reused (a new client per call costs more CPU than the call's own work).
     Thread-safe; each call passes its own time-out."""
     return httpx.Client()
+
+
+def send(
+    provider: str, call: str, method: str, url: str, *, timeout: float, **request
+) -> tuple[httpx.Response, dict[str, Any] | None]:
+    """One call to a provider's server, and its answer's JSON object (None when the body is
+    not one: cut off, not JSON, a proxy's page). No answer at all, a time-out or a network
+    failure, is ProviderUnavailable: the call may or may not have happened, so the caller
+    asks again later. `provider` names it in the logs and the errors."""
+    try:
+        response = http_client().request(method, url, timeout=httpx.Timeout(timeout), **request)
+    except httpx.TimeoutException as exc:
+        logger.warning("%s %s timed out", provider, call)
+        raise ProviderUnavailable(
+            f"{provider} did not answer {call} in time.", raw={"error": "timeout", "call": call}
+        ) from exc
+    except httpx.HTTPError as exc:
+        logger.warning("%s %s failed: %s", provider, call, exc.__class__.__name__)
+        raise ProviderUnavailable(
+            f"{provider} could not be reached for {call}.",
+            raw={"error": exc.__class__.__name__, "call": call},
+        ) from exc
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    return response, data if isinstance(data, dict) else None
 
 
 def callback_url(kind: str) -> str:

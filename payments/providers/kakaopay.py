@@ -28,7 +28,7 @@ from payments.providers.base import (
     ReadyResult,
     RefundRefused,
     callback_url,
-    http_client,
+    send,
 )
 
 if TYPE_CHECKING:
@@ -127,27 +127,17 @@ class KakaoPayProvider(PaymentProvider):
             "Content-Type": "application/json",
         }
         # Longer than Kakao's own 11 s: a slow approve is still answered, not guessed at.
-        timeout = httpx.Timeout(settings.KAKAOPAY_TIMEOUT_SECONDS)
-        try:
-            response = http_client().post(url, json=body, headers=headers, timeout=timeout)
-        except httpx.TimeoutException as exc:
-            logger.warning("kakaopay /%s timed out (tid %s)", call, body.get("tid"))
-            raise ProviderUnavailable(
-                f"Kakao Pay did not answer /{call} in time.", raw={"error": "timeout", "call": call}
-            ) from exc
-        except httpx.HTTPError as exc:
-            logger.warning("kakaopay /%s failed: %s", call, exc.__class__.__name__)
-            raise ProviderUnavailable(
-                f"Kakao Pay could not be reached for /{call}.",
-                raw={"error": exc.__class__.__name__, "call": call},
-            ) from exc
-
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+        response, data = send(
+            "Kakao Pay",
+            f"/{call}",
+            "POST",
+            url,
+            json=body,
+            headers=headers,
+            timeout=settings.KAKAOPAY_TIMEOUT_SECONDS,
+        )
         if response.is_success:
-            if isinstance(data, dict):
+            if data is not None:
                 return data
             raise ProviderUnavailable(
                 f"Kakao Pay answered /{call} with an unreadable body.",

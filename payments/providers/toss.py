@@ -18,7 +18,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import httpx
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
@@ -36,7 +35,7 @@ from payments.providers.base import (
     ProviderUnavailable,
     ReadyResult,
     RefundRefused,
-    http_client,
+    send,
 )
 
 if TYPE_CHECKING:
@@ -209,32 +208,18 @@ class TossProvider(PaymentProvider):
                 "TOSS_SECRET_KEY is not set.", raw={"error": "no secret key", "call": call}
             )
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        try:
-            response = http_client().request(
-                method,
-                f"{settings.TOSS_API_BASE_URL}{path}",
-                json=body,
-                headers=headers,
-                # Basic base64("<secret key>:"): the key is the user name, the password empty.
-                auth=(settings.TOSS_SECRET_KEY, ""),
-                timeout=httpx.Timeout(settings.TOSS_TIMEOUT_SECONDS),
-            )
-        except httpx.TimeoutException as exc:
-            logger.warning("toss %s timed out", call)
-            raise ProviderUnavailable(
-                f"Toss did not answer {call} in time.", raw={"error": "timeout", "call": call}
-            ) from exc
-        except httpx.HTTPError as exc:
-            logger.warning("toss %s failed: %s", call, exc.__class__.__name__)
-            raise ProviderUnavailable(
-                f"Toss could not be reached for {call}.",
-                raw={"error": exc.__class__.__name__, "call": call},
-            ) from exc
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
+        response, data = send(
+            "Toss",
+            call,
+            method,
+            f"{settings.TOSS_API_BASE_URL}{path}",
+            json=body,
+            headers=headers,
+            # Basic base64("<secret key>:"): the key is the user name, the password empty.
+            auth=(settings.TOSS_SECRET_KEY, ""),
+            timeout=settings.TOSS_TIMEOUT_SECONDS,
+        )
+        if data is None:
             # Cut off or not JSON: whatever Toss did, its answer is lost.
             raise ProviderUnavailable(
                 f"Toss answered {call} with an unreadable body.",
