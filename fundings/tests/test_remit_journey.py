@@ -1,23 +1,20 @@
 """The whole journey, ready to credit, as the app walks it: payments bound to fundings,
 credits after the provider's failures, and what reconciliation leaves creditable or not."""
 
-import re
 from datetime import timedelta
 from io import StringIO
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from fundings.models import Contribution, Funding, FundingPayment, FundingState
 from payments.models import Payment, PaymentEvent, PaymentState
 from payments.tests.fixtures import (
-    CID,
     buyer_pays,
     pay,
     ready,
 )
+from payments.tests.journeys import kakaopay_to_approval, sandbox_checkout_to_approval
 from tests.factories import AccountFactory, FundingFactory
 from tests.helpers import client_for
 
@@ -49,43 +46,7 @@ def run_command() -> str:
 def test_happy_journey_as_the_app_sends_it(kakaopay, payer, client):
     funding = FundingFactory(goal_amount=50_000)
 
-    # 1. ready: a form with only the amount
-    started = client.post("/remit/kakaopay/ready", {"amount": "10000"})
-    assert started.status_code == 200
-    body = started.json()
-    assert set(body) == {"url", "tid", "next_redirect_mobile_url", "next_redirect_pc_url"}
-    assert body["url"].startswith(kakaopay.base_url)
-    ready_call = kakaopay.calls_of("ready")[0].body
-    assert ready_call["cid"] == CID
-    assert ready_call["total_amount"] == 10_000
-    assert ready_call["tax_free_amount"] == 0
-    assert ready_call["quantity"] == 1
-    assert ready_call["partner_user_id"] == payer.id
-    assert ready_call["approval_url"] == "http://127.0.0.1:8000/remit/kakaopay/approval"
-    payment = Payment.objects.get(payer=payer)
-    assert payment.tid == body["tid"]
-    assert payment.partner_order_id == ready_call["partner_order_id"]
-    assert payment.state == PaymentState.READY
-
-    # 2. the buyer pays; Kakao redirects to our approval URL, which answers 200
-    token = buyer_pays(body["url"])
-    page = client.get(f"/remit/kakaopay/approval?pg_token={token}")
-    assert page.status_code == 200
-    assert token in page.content.decode()
-
-    # 3. the app posts the pg_token (a form)
-    stored = client.post("/remit/kakaopay/approve", {"pg_token": token})
-    assert stored.status_code == 200
-    assert Payment.objects.get(pk=payment.pk).pg_token == token
-
-    # 4. approve
-    approved = client.get("/remit/kakaopay/approve")
-    assert approved.status_code == 200
-    assert approved.json() == {"detail": "approved", "tid": payment.tid, "amount": 10_000}
-    approve_call = kakaopay.calls_of("approve")[0].body
-    assert approve_call["pg_token"] == token
-    assert approve_call["partner_order_id"] == payment.partner_order_id
-    assert kakaopay.orders[payment.tid].status == "SUCCESS_PAYMENT"
+    payment = kakaopay_to_approval(kakaopay, payer, client)
 
     # 5. credit: JSON with the funding id as a string
     remit = client.post(
@@ -290,37 +251,7 @@ def test_sandbox_journey_end_to_end(sandbox, client, payer):
         "/remit/kakaopay/ready",
         {"amount": "10000", "funding": str(funding.pk), "message": "축하해"},
     )
-    assert started.status_code == 200
-    url = started.json()["url"]
-    assert url.startswith("http://127.0.0.1:8000/payments/sandbox/checkout/")
-    path = urlparse(url).path
-
-    # A browser, not signed in, opens the checkout page: amount and funding title.
-    browser = APIClient(enforce_csrf_checks=True)
-    page = browser.get(path)
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "10,000 KRW" in html
-    assert "닌텐도 스위치" in html
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-
-    # Without the form's CSRF token the press is refused.
-    assert browser.post(path, {"action": "pay"}).status_code == 403
-    # "pay" redirects to the approval URL with a pg_token, like Kakao Pay.
-    paid = browser.post(path, {"action": "pay", "csrfmiddlewaretoken": csrf})
-    assert paid.status_code == 302
-    location = paid["Location"]
-    assert location.startswith("http://127.0.0.1:8000/remit/kakaopay/approval?pg_token=")
-    token = parse_qs(urlparse(location).query)["pg_token"][0]
-    # Pressing again sends the browser to the same place.
-    again = browser.post(path, {"action": "pay", "csrfmiddlewaretoken": csrf})
-    assert again["Location"] == location
-    assert browser.get(urlparse(location).path, {"pg_token": token}).status_code == 200
-
-    assert client.post("/remit/kakaopay/approve", {"pg_token": token}).status_code == 200
-    approved = client.get("/remit/kakaopay/approve")
-    assert approved.status_code == 200
-    assert approved.json()["amount"] == 10_000
+    browser, path = sandbox_checkout_to_approval(client, started, shows="닌텐도 스위치")
 
     remit = client.post(
         "/remit/",

@@ -3,7 +3,8 @@
 import pytest
 
 from payments.models import Payment, PaymentEvent, PaymentState
-from payments.tests.fixtures import CID, buyer_pays, ready
+from payments.tests.fixtures import buyer_pays, ready
+from payments.tests.journeys import kakaopay_to_approval
 from tests.factories import AccountFactory
 from tests.helpers import client_for
 
@@ -22,45 +23,7 @@ def client(payer):
 
 def test_happy_journey_as_the_app_sends_it(kakaopay, payer, client):
     """Steps 1-4; step 5, crediting, belongs to the app that sold something."""
-    # 1. ready: a form with only the amount
-    started = client.post("/remit/kakaopay/ready", {"amount": "10000"})
-    assert started.status_code == 200
-    body = started.json()
-    assert set(body) == {"url", "tid", "next_redirect_mobile_url", "next_redirect_pc_url"}
-    assert body["url"].startswith(kakaopay.base_url)
-    ready_call = kakaopay.calls_of("ready")[0].body
-    assert ready_call["cid"] == CID
-    assert ready_call["total_amount"] == 10_000
-    assert ready_call["tax_free_amount"] == 0
-    assert ready_call["quantity"] == 1
-    assert ready_call["partner_user_id"] == payer.id
-    assert ready_call["approval_url"] == "http://127.0.0.1:8000/remit/kakaopay/approval"
-    payment = Payment.objects.get(payer=payer)
-    assert payment.tid == body["tid"]
-    assert payment.partner_order_id == ready_call["partner_order_id"]
-    assert payment.state == PaymentState.READY
-
-    # 2. the buyer pays; Kakao redirects to our approval URL, which answers 200
-    token = buyer_pays(body["url"])
-    page = client.get(f"/remit/kakaopay/approval?pg_token={token}")
-    assert page.status_code == 200
-    assert token in page.content.decode()
-
-    # 3. the app posts the pg_token (a form)
-    stored = client.post("/remit/kakaopay/approve", {"pg_token": token})
-    assert stored.status_code == 200
-    assert Payment.objects.get(pk=payment.pk).pg_token == token
-
-    # 4. approve
-    approved = client.get("/remit/kakaopay/approve")
-    assert approved.status_code == 200
-    assert approved.json() == {"detail": "approved", "tid": payment.tid, "amount": 10_000}
-    approve_call = kakaopay.calls_of("approve")[0].body
-    assert approve_call["pg_token"] == token
-    assert approve_call["partner_order_id"] == payment.partner_order_id
-    assert kakaopay.orders[payment.tid].status == "SUCCESS_PAYMENT"
-
-    payment.refresh_from_db()
+    payment = kakaopay_to_approval(kakaopay, payer, client)
     assert payment.state == PaymentState.APPROVED
     kinds = list(PaymentEvent.objects.filter(payment=payment).values_list("kind", flat=True))
     assert kinds == ["created", "ready", "pg_token", "approved"]
@@ -68,7 +31,7 @@ def test_happy_journey_as_the_app_sends_it(kakaopay, payer, client):
     assert approved_event.provider_response["tid"] == payment.tid
     assert approved_event.from_state == "ready" and approved_event.to_state == "approved"
     # What the buyer sees at checkout, for a payment started for nothing in particular.
-    assert ready_call["item_name"] == payment.item_name == "FunSun gift"
+    assert kakaopay.calls_of("ready")[0].body["item_name"] == payment.item_name == "FunSun gift"
     # Repeating step 4 is answered from our own books: Kakao hears of it once.
     assert client.get("/remit/kakaopay/approve").status_code == 200
     assert len(kakaopay.calls_of("approve")) == 1

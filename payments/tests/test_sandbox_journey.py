@@ -1,8 +1,7 @@
 """The sandbox provider: the whole journey through HTTP, checkout page included."""
 
-import re
 from datetime import timedelta
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import pytest
 from rest_framework.test import APIClient
@@ -10,6 +9,7 @@ from rest_framework.test import APIClient
 from payments.models import Payment, PaymentState
 from payments.reconciliation import reconcile
 from payments.tests.fixtures import pay, ready
+from payments.tests.journeys import sandbox_checkout_to_approval
 from tests.factories import AccountFactory
 from tests.helpers import client_for
 
@@ -29,39 +29,7 @@ def client(payer):
 def test_sandbox_journey_to_approval(sandbox, client, payer):
     """Steps 1-4 through HTTP, the checkout page in a browser that checks CSRF."""
     started = client.post("/remit/kakaopay/ready", {"amount": "10000", "message": "축하해"})
-    assert started.status_code == 200
-    url = started.json()["url"]
-    assert url.startswith("http://127.0.0.1:8000/payments/sandbox/checkout/")
-    path = urlparse(url).path
-
-    # A browser, not signed in, opens the checkout page: the item's name and the amount.
-    browser = APIClient(enforce_csrf_checks=True)
-    page = browser.get(path)
-    assert page.status_code == 200
-    assert page["Content-Type"].startswith("text/html")
-    html = page.content.decode()
-    assert "10,000 KRW" in html
-    assert "FunSun gift" in html
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-
-    # Without the form's CSRF token the press is refused (Django's own check).
-    assert browser.post(path, {"action": "pay"}).status_code == 403
-    assert Payment.objects.get().sandbox_status == "READY"
-    # "pay" redirects to the approval URL with a pg_token, like Kakao Pay.
-    paid = browser.post(path, {"action": "pay", "csrfmiddlewaretoken": csrf})
-    assert paid.status_code == 302
-    location = paid["Location"]
-    assert location.startswith("http://127.0.0.1:8000/remit/kakaopay/approval?pg_token=")
-    token = parse_qs(urlparse(location).query)["pg_token"][0]
-    # Pressing again sends the browser to the same place.
-    again = browser.post(path, {"action": "pay", "csrfmiddlewaretoken": csrf})
-    assert again["Location"] == location
-    assert browser.get(urlparse(location).path, {"pg_token": token}).status_code == 200
-
-    assert client.post("/remit/kakaopay/approve", {"pg_token": token}).status_code == 200
-    approved = client.get("/remit/kakaopay/approve")
-    assert approved.status_code == 200
-    assert approved.json()["amount"] == 10_000
+    browser, path = sandbox_checkout_to_approval(client, started, shows="FunSun gift")
     payment = Payment.objects.get(payer=payer)
     assert payment.state == PaymentState.APPROVED
     assert payment.sandbox_status == "SUCCESS_PAYMENT"
