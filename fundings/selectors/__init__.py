@@ -7,7 +7,6 @@ from fundings.selectors.feeds import (
     following_feed_page,
     joined_feed_page,
     public_feed_page,
-    user_feed,
     user_feed_page,
 )
 from fundings.selectors.visibility import (
@@ -32,7 +31,6 @@ __all__ = [
     "joined_feed_page",
     "may_see",
     "public_feed_page",
-    "user_feed",
     "user_feed_page",
     "viewers_among",
     "visible_fundings",

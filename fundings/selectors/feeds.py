@@ -103,22 +103,16 @@ def user_feed_page(
     return _cards(user_feed(viewer=viewer, author=author).values(*ROW_FIELDS), limit, offset)
 
 
-def _latest_joined_first(fundings: QuerySet, viewer: Account) -> QuerySet:
-    return (
+def joined_feed_page(*, viewer: Account, limit: int, offset: int) -> list[FundingCard]:
+    """Fundings the viewer holds a non-refunded contribution in, each once, latest first."""
+    # values() before annotate(): the Max groups by the narrow ROW_FIELDS, not every column.
+    rows = (
+        _listed(visible_fundings(viewer))
+        .values(*ROW_FIELDS)
         # One filter() call: both conditions apply to the same contribution row, and the
         # Max below aggregates over exactly those rows.
-        fundings.filter(contributions__contributor=viewer, contributions__refunded_on__isnull=True)
+        .filter(contributions__contributor=viewer, contributions__refunded_on__isnull=True)
         .annotate(last_contributed_on=Max("contributions__created_on"))
         .order_by("-last_contributed_on", "-id")
     )
-
-
-def joined_feed(*, viewer: Account) -> QuerySet[Funding]:
-    """Fundings the viewer holds a non-refunded contribution in, each once, latest first."""
-    return _latest_joined_first(with_author(_listed(visible_fundings(viewer))), viewer)
-
-
-def joined_feed_page(*, viewer: Account, limit: int, offset: int) -> list[FundingCard]:
-    # Grouped by the narrow ROW_FIELDS: joined_feed groups by every column it selects.
-    rows = _latest_joined_first(_listed(visible_fundings(viewer)).values(*ROW_FIELDS), viewer)
     return _cards(rows, limit, offset)
