@@ -29,34 +29,16 @@ def measure_journey(
     jobs_pids: tuple[int, ...] = (),
     duration: int | None = None,
 ) -> dict:
+    journey = [PYTHON, "-m", "bench.journey", "--port", str(port), "--fixture", str(fixture_path)]
     extra = ["--read-back"] if read_back else []
     duration = args.duration if duration is None else duration
-    probe = run_json(
-        [
-            PYTHON,
-            "-m",
-            "bench.journey",
-            "--port",
-            str(port),
-            "--fixture",
-            str(fixture_path),
-            "--once",
-            *extra,
-        ],
-        timeout=120,
-    )
+    probe = run_json([*journey, "--once", *extra], timeout=120)
     if not probe["ok"]:
         return {"missing": f"{probe['step']} answered {probe['status']}", "probe": probe}
     cpu = CpuSample(server_pid, jobs_pids)
     result = run_json(
         [
-            PYTHON,
-            "-m",
-            "bench.journey",
-            "--port",
-            str(port),
-            "--fixture",
-            str(fixture_path),
+            *journey,
             "--clients",
             str(args.clients),
             "--duration",
